@@ -14,6 +14,11 @@ export interface Db {
   database: string;
   /** Where the data lives (directory or URL), for status pages and error messages. */
   location: string;
+  /**
+   * Embedded only: chDB's zero-copy insert of an NDJSON Buffer (the generic connection splices the
+   * body into the SQL text instead). Used by the ingest hot path; see db/query.ts.
+   */
+  rawInsert?: (params: { table: string; values: Buffer; format: 'JSONEachRow'; settings?: Record<string, string | number> }) => Promise<unknown>;
 }
 
 /** Raised when storage cannot be reached or opened; the API turns it into a clear 503. */
@@ -40,15 +45,22 @@ export async function openDb(config: StorageConfig, options: { migrate?: boolean
     let client: ClickHouseClient;
     try {
       // The cast bridges two copies of the same @clickhouse/client-common types (chdb bundles its own).
-      const connection = createChdbConnection({ path: config.chdbPath }) as unknown as ClientConnection;
-      client = createClient({ connection });
+      const chdbConnection = createChdbConnection({ path: config.chdbPath });
+      client = createClient({ connection: chdbConnection as unknown as ClientConnection });
       await client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
+      db = {
+        client,
+        mode: 'embedded',
+        cluster: null,
+        database: config.database,
+        location: config.chdbPath,
+        rawInsert: (params) => chdbConnection.chdb.rawInsert(params),
+      };
     } catch (error) {
       throw new StorageUnavailableError(`cannot open embedded ClickHouse (chDB) at ${config.chdbPath}: ${describe(error)}`, {
         cause: error,
       });
     }
-    db = { client, mode: 'embedded', cluster: null, database: config.database, location: config.chdbPath };
   } else {
     try {
       const bootstrap = createClient({ url: config.url, username: config.username, password: config.password });

@@ -21,7 +21,7 @@ describe('migration runner on a fresh embedded database', () => {
       tag: 'test',
     });
     expect(tables.map((r) => r.name)).toEqual(
-      expect.arrayContaining(['process_events', 'processes', 'processes_mv', 'schema_migrations', 'sensor_batches', 'sensor_gaps', 'sensor_status']),
+      expect.arrayContaining(['process_events', 'processes', 'schema_migrations', 'sensor_batches', 'sensor_gaps', 'sensor_status']),
     );
   });
 

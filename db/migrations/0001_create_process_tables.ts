@@ -1,5 +1,5 @@
-import { renderMaterializedView, renderTable } from '../schema/render';
-import { processEvents, processes, processesMv } from '../schema/tables';
+import { renderTable, renderView } from '../schema/render';
+import { processEvents, processesView } from '../schema/tables';
 import type { Migration } from './types';
 
 export const migration: Migration = {
@@ -7,7 +7,6 @@ export const migration: Migration = {
   name: '0001_create_process_tables',
   statements: (flavour) => [
     ...renderTable(processEvents, flavour),
-    ...renderTable(processes, flavour),
-    ...renderMaterializedView(processesMv, flavour),
+    ...renderView(processesView, flavour),
   ],
 };

@@ -60,36 +60,30 @@ interface ProcessRow {
 }
 
 /**
- * Merged columns of the processes table (an AggregatingMergeTree: rows of one exec id are combined
- * at read time with the -Merge combinators). Aliases are camelCase so they never shadow a column.
+ * Columns of the processes view (one row per exec id, see db/schema/tables.ts). Every query on the
+ * view filters on node and exec_id, which ClickHouse pushes down to process_events' primary key.
+ * Aliases are camelCase so they never shadow a column name.
  */
 const PROCESS_COLUMNS = `
   exec_id AS execId,
   node AS node,
-  argMaxMerge(parent_exec_id) AS parentExecId,
-  argMaxMerge(pid) AS pid,
-  argMaxMerge(ppid) AS ppid,
-  argMaxMerge(uid) AS uid,
-  argMaxMerge(gid) AS gid,
-  argMaxMerge(binary) AS binary,
-  argMaxMerge(argv) AS argv,
-  argMaxMerge(cwd) AS cwd,
-  argMaxMerge(comm) AS comm,
-  argMaxMerge(cgroup_id) AS cgroupId,
-  argMaxMerge(cgroup_path) AS cgroupPath,
-  argMaxMerge(container_runtime) AS containerRuntime,
-  argMaxMerge(container_id) AS containerId,
-  argMaxMerge(pod_uid) AS podUid,
-  argMaxMerge(pod_name) AS podName,
-  argMaxMerge(pod_namespace) AS podNamespace,
-  argMaxMerge(seeded) AS seeded,
-  toUnixTimestamp64Nano(argMaxMerge(start_ts)) AS startNs,
-  toUnixTimestamp64Nano(min(first_seen_ts)) AS firstSeenNs,
-  toUnixTimestamp64Nano(max(last_seen_ts)) AS lastSeenNs,
-  max(exited) AS exited,
-  toUnixTimestamp64Nano(max(exit_ts)) AS exitNs,
-  max(exit_code) AS exitCode,
-  max(exit_signal) AS exitSignal`;
+  parent_exec_id AS parentExecId,
+  pid, ppid, uid, gid, binary, argv, cwd, comm,
+  cgroup_id AS cgroupId,
+  cgroup_path AS cgroupPath,
+  container_runtime AS containerRuntime,
+  container_id AS containerId,
+  pod_uid AS podUid,
+  pod_name AS podName,
+  pod_namespace AS podNamespace,
+  seeded,
+  toUnixTimestamp64Nano(start_ts) AS startNs,
+  toUnixTimestamp64Nano(first_seen_ts) AS firstSeenNs,
+  toUnixTimestamp64Nano(last_seen_ts) AS lastSeenNs,
+  exited,
+  toUnixTimestamp64Nano(exit_ts) AS exitNs,
+  exit_code AS exitCode,
+  exit_signal AS exitSignal`;
 
 function toRecord(row: ProcessRow): ProcessRecord {
   const exited = Number(row.exited) === 1;
@@ -143,7 +137,7 @@ function likeLiteral(text: string): string {
 /**
  * Processes whose image started (or was seeded) in [fromNs, toNs], newest first. The exec rows of
  * process_events are partitioned by day, so the time window prunes; the merged rows then come
- * from the processes table by primary key.
+ * from the processes view by primary key.
  */
 export async function searchProcesses(db: Db, search: ProcessSearch): Promise<ProcessRecord[]> {
   const filters = [`kind = 'exec'`, `ts >= {from:DateTime64(9, 'UTC')}`, `ts <= {to:DateTime64(9, 'UTC')}`];
@@ -173,7 +167,6 @@ export async function searchProcesses(db: Db, search: ProcessSearch): Promise<Pr
             ORDER BY ts DESC
             LIMIT {limit:UInt32}
           )
-          GROUP BY node, exec_id
           ORDER BY startNs DESC, execId
           LIMIT {limit:UInt32}`,
     params,
@@ -195,8 +188,7 @@ export async function getProcesses(db: Db, execIds: readonly string[]): Promise<
     const rows = await selectRows<ProcessRow>(db, {
       sql: `SELECT ${PROCESS_COLUMNS}
             FROM processes
-            WHERE node = {node:String} AND exec_id IN {ids:Array(String)}
-            GROUP BY node, exec_id`,
+            WHERE node = {node:String} AND exec_id IN {ids:Array(String)}`,
       params: { node, ids },
       tag: 'processes.get',
     });
@@ -244,7 +236,6 @@ export async function getChildren(db: Db, execId: string, limit = 500): Promise<
               AND ts >= {from:DateTime64(9, 'UTC')}
             LIMIT {limit:UInt32}
           )
-          GROUP BY node, exec_id
           ORDER BY startNs, execId`,
     params: { node: parts.node, execId, from: nsToClickHouse(fromNs), limit },
     tag: 'processes.children',

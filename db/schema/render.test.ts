@@ -22,13 +22,11 @@ describe('DDL rendering', () => {
     expect(local).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')");
     expect(local).not.toContain('non_replicated_deduplication_window');
     expect(distributed).toContain("ENGINE = Distributed('prod', 'soc', 'process_events_local', cityHash64(node))");
-    const aggregating = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS soc.processes_local'));
-    expect(aggregating).toContain('ReplicatedAggregatingMergeTree(');
     const replacing = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS soc.sensor_status_local'));
     expect(replacing).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', observed_at)");
-    const mv = statements.find((s) => s.includes('MATERIALIZED VIEW'));
-    expect(mv).toContain('TO soc.processes_local');
-    expect(mv).toContain('FROM soc.process_events_local');
+    const view = statements.find((s) => s.startsWith('CREATE VIEW IF NOT EXISTS soc.processes'));
+    expect(view).toContain(" ON CLUSTER 'prod'");
+    expect(view).toContain('FROM soc.process_events\n');
     // Every statement is idempotent, so concurrent or repeated runs are safe.
     for (const s of statements) expect(s).toMatch(/IF NOT EXISTS/);
   });

@@ -1,12 +1,11 @@
-import type { Flavour, MaterializedViewDef, TableDef } from './types';
+import type { Flavour, TableDef, ViewDef } from './types';
 
 /**
  * Renders DDL from table definitions for one storage flavour.
  *
  * Single (embedded chDB or one ClickHouse server): `CREATE TABLE IF NOT EXISTS db.t … ENGINE = X`.
  * Cluster: the data lives in `t_local` (Replicated engine, created ON CLUSTER), and `t` is a
- * Distributed table over it sharded by node; materialized views read and write the local tables
- * so each shard aggregates its own nodes. Queries always name `t`, whatever the flavour.
+ * Distributed table over it sharded by node. Queries always name `t`, whatever the flavour.
  *
  * Every statement is idempotent (IF NOT EXISTS) so that a migration can be re-run and two cockpit
  * processes may migrate at the same time.
@@ -92,15 +91,15 @@ export function renderTable(def: TableDef, flavour: Flavour): string[] {
   return statements;
 }
 
-/** CREATE MATERIALIZED VIEW … TO …: on a cluster it connects the local tables of each shard. */
-export function renderMaterializedView(def: MaterializedViewDef, flavour: Flavour): string[] {
-  const from = qualified(localName(def.from, flavour), flavour);
-  const to = qualified(localName(def.to, flavour), flavour);
+/**
+ * CREATE VIEW: `{table}` placeholders become the qualified table the view reads. On a cluster the
+ * view reads the Distributed table, so it works from any server; since data is sharded by node,
+ * every group of a GROUP BY (node, …) comes from one shard.
+ */
+export function renderView(def: ViewDef, flavour: Flavour): string[] {
+  const select = def.select.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, table: string) => qualified(table, flavour));
   return [
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${qualified(def.name, flavour)}${onCluster(flavour)}\n` +
-      `TO ${to}\n` +
-      `AS ${def.select.replaceAll('{from}', from)}\n` +
-      `COMMENT ${quoteString(def.comment)}`,
+    `CREATE VIEW IF NOT EXISTS ${qualified(def.name, flavour)}${onCluster(flavour)}\nAS ${select}\nCOMMENT ${quoteString(def.comment)}`,
   ];
 }
 

@@ -1,4 +1,4 @@
-import type { MaterializedViewDef, TableDef } from './types';
+import type { TableDef, ViewDef } from './types';
 
 /**
  * The tables, in one place. Migrations render these definitions (see schema/render.ts); queries
@@ -71,93 +71,61 @@ export const processEvents: TableDef = {
   partitionBy: 'toYYYYMMDD(ts)',
   orderBy: '(node, exec_id, ts)',
   ttl: "toDateTime(ts) + INTERVAL 30 DAY",
-  indexes: [
-    'idx_parent parent_exec_id TYPE bloom_filter(0.01) GRANULARITY 4',
-    'idx_pid pid TYPE bloom_filter(0.01) GRANULARITY 4',
-    'idx_binary binary TYPE ngrambf_v1(3, 4096, 2, 0) GRANULARITY 4',
-    'idx_kind kind TYPE set(3) GRANULARITY 4',
-  ],
+  // Only the index that turns "children of X" from a scan into a lookup; every other filter is
+  // time-bounded and partition-pruned (indexes cost ingest throughput: see docs/BENCHMARKS.md).
+  indexes: ['idx_parent parent_exec_id TYPE bloom_filter(0.01) GRANULARITY 4'],
   settings: DEDUP_WINDOW,
   shardingKey: NODE_SHARD,
 };
 
 /**
- * One row per process image after merges (query with GROUP BY exec_id and the -Merge combinators,
- * see repositories/processes.ts). Start fields come from the exec row — a live exec (weight 2)
- * wins over a /proc seed (weight 1) — and exit fields from the exit of the pid that exec'd the
- * image (forked children share the exec id; their exits do not end the image). Every aggregate is
- * idempotent, so a re-delivered batch cannot skew it.
+ * One row per process image, computed at read time from process_events. A plain VIEW rather than a
+ * materialized one on purpose: an aggregating MV halved ingest throughput on embedded chDB (it
+ * re-aggregates every inserted block), while reads filter on (node, exec_id) — the primary key of
+ * process_events — and ClickHouse pushes that filter through the view (point lookups stay ~ms).
+ *
+ * Start fields come from the exec row — a live exec (weight 2) wins over a /proc seed (weight 1);
+ * exit fields from the exit of the pid that exec'd the image: the exec id is
+ * "<node>:<boot>:<start_ns>:<tgid>:<self_exec_id>" and forked children share it, so only the exit
+ * of that 4th field's pid ends the image.
  */
-export const processes: TableDef = {
+export const processesView: ViewDef = {
   name: 'processes',
-  comment: 'Process images (one per exec id), aggregated from process_events',
-  columns: [
-    { name: 'node', type: 'LowCardinality(String)' },
-    { name: 'exec_id', type: 'String' },
-    { name: 'parent_exec_id', type: 'AggregateFunction(argMax, String, UInt8)' },
-    { name: 'pid', type: 'AggregateFunction(argMax, UInt32, UInt8)' },
-    { name: 'ppid', type: 'AggregateFunction(argMax, UInt32, UInt8)' },
-    { name: 'uid', type: 'AggregateFunction(argMax, UInt32, UInt8)' },
-    { name: 'gid', type: 'AggregateFunction(argMax, UInt32, UInt8)' },
-    { name: 'binary', type: 'AggregateFunction(argMax, String, UInt8)' },
-    { name: 'argv', type: 'AggregateFunction(argMax, Array(String), UInt8)' },
-    { name: 'cwd', type: 'AggregateFunction(argMax, String, UInt8)' },
-    { name: 'comm', type: 'AggregateFunction(argMax, String, UInt8)' },
-    { name: 'cgroup_id', type: 'AggregateFunction(argMax, UInt64, UInt8)' },
-    { name: 'cgroup_path', type: 'AggregateFunction(argMax, String, UInt8)' },
-    { name: 'container_runtime', type: 'AggregateFunction(argMax, String, UInt8)' },
-    { name: 'container_id', type: 'AggregateFunction(argMax, String, UInt8)' },
-    { name: 'pod_uid', type: 'AggregateFunction(argMax, String, UInt8)' },
-    { name: 'pod_name', type: 'AggregateFunction(argMax, String, UInt8)' },
-    { name: 'pod_namespace', type: 'AggregateFunction(argMax, String, UInt8)' },
-    { name: 'seeded', type: 'AggregateFunction(argMax, Bool, UInt8)' },
-    { name: 'start_ts', type: "AggregateFunction(argMax, DateTime64(9, 'UTC'), UInt8)" },
-    { name: 'first_seen_ts', type: "SimpleAggregateFunction(min, DateTime64(9, 'UTC'))" },
-    { name: 'last_seen_ts', type: "SimpleAggregateFunction(max, DateTime64(9, 'UTC'))" },
-    { name: 'exited', type: 'SimpleAggregateFunction(max, UInt8)' },
-    { name: 'exit_ts', type: "SimpleAggregateFunction(max, DateTime64(9, 'UTC'))" },
-    { name: 'exit_code', type: 'SimpleAggregateFunction(max, Int32)' },
-    { name: 'exit_signal', type: 'SimpleAggregateFunction(max, Int32)' },
-  ],
-  engine: 'AggregatingMergeTree',
-  orderBy: '(node, exec_id)',
-  ttl: "toDateTime(last_seen_ts) + INTERVAL 30 DAY",
-  shardingKey: NODE_SHARD,
-};
-
-/**
- * The exec id is "<node>:<boot>:<start_ns>:<tgid>:<self_exec_id>"; the 4th field is the pid that
- * exec'd the image. Only that pid's exit ends the image (forked children keep the exec id).
- */
-// Source columns are qualified (src.x) because the SELECT's aliases reuse their names and
-// ClickHouse resolves an alias before a column of the same name.
-const IMAGE_PID = "toUInt32OrZero(splitByChar(':', src.exec_id)[4])";
-const IS_IMAGE_EXIT = `src.kind = 'exit' AND src.pid = ${IMAGE_PID}`;
-const WEIGHT = "toUInt8(multiIf(src.kind = 'exec' AND NOT src.seeded, 2, src.kind = 'exec', 1, 0))";
-const argMaxColumns = [
-  'parent_exec_id', 'pid', 'ppid', 'uid', 'gid', 'binary', 'argv', 'cwd', 'comm', 'cgroup_id', 'cgroup_path',
-  'container_runtime', 'container_id', 'pod_uid', 'pod_name', 'pod_namespace', 'seeded', 'start_ts',
-];
-const LOW_CARDINALITY = new Set(['container_runtime', 'pod_namespace']);
-
-export const processesMv: MaterializedViewDef = {
-  name: 'processes_mv',
-  comment: 'Feeds processes from process_events',
-  from: 'process_events',
-  to: 'processes',
+  comment: 'Process images (one per exec id), computed from process_events',
   select: `SELECT
   src.node AS node,
   src.exec_id AS exec_id,
-${argMaxColumns
-  .map((c) => `  argMaxState(${LOW_CARDINALITY.has(c) ? `toString(src.${c})` : `src.${c}`}, ${WEIGHT}) AS ${c},`)
-  .join('\n')}
+  argMax(src.parent_exec_id, src.weight) AS parent_exec_id,
+  argMax(src.pid, src.weight) AS pid,
+  argMax(src.ppid, src.weight) AS ppid,
+  argMax(src.uid, src.weight) AS uid,
+  argMax(src.gid, src.weight) AS gid,
+  argMax(src.binary, src.weight) AS binary,
+  argMax(src.argv, src.weight) AS argv,
+  argMax(src.cwd, src.weight) AS cwd,
+  argMax(src.comm, src.weight) AS comm,
+  argMax(src.cgroup_id, src.weight) AS cgroup_id,
+  argMax(src.cgroup_path, src.weight) AS cgroup_path,
+  argMax(toString(src.container_runtime), src.weight) AS container_runtime,
+  argMax(src.container_id, src.weight) AS container_id,
+  argMax(src.pod_uid, src.weight) AS pod_uid,
+  argMax(src.pod_name, src.weight) AS pod_name,
+  argMax(toString(src.pod_namespace), src.weight) AS pod_namespace,
+  argMax(src.seeded, src.weight) AS seeded,
+  argMax(src.start_ts, src.weight) AS start_ts,
+  max(src.weight) AS image_known,
   min(src.ts) AS first_seen_ts,
   max(src.ts) AS last_seen_ts,
-  max(toUInt8(${IS_IMAGE_EXIT})) AS exited,
-  max(if(${IS_IMAGE_EXIT}, src.ts, toDateTime64(0, 9, 'UTC'))) AS exit_ts,
-  max(if(${IS_IMAGE_EXIT}, src.exit_code, 0)) AS exit_code,
-  max(if(${IS_IMAGE_EXIT}, src.exit_signal, 0)) AS exit_signal
-FROM {from} AS src
+  max(src.image_exit) AS exited,
+  maxIf(src.ts, src.image_exit = 1) AS exit_ts,
+  maxIf(src.exit_code, src.image_exit = 1) AS exit_code,
+  maxIf(src.exit_signal, src.image_exit = 1) AS exit_signal
+FROM (
+  SELECT *,
+    toUInt8(multiIf(kind = 'exec' AND NOT seeded, 2, kind = 'exec', 1, 0)) AS weight,
+    toUInt8(kind = 'exit' AND pid = toUInt32OrZero(splitByChar(':', exec_id)[4])) AS image_exit
+  FROM {process_events}
+) AS src
 GROUP BY src.node, src.exec_id`,
 };
 

@@ -33,14 +33,10 @@ export interface TableDef {
   shardingKey: string;
 }
 
-export interface MaterializedViewDef {
+/** A plain (non-materialized) view; `{table}` placeholders name the tables it reads. */
+export interface ViewDef {
   name: string;
   comment: string;
-  /** Target table name (a TableDef). */
-  to: string;
-  /** Source table name (a TableDef). */
-  from: string;
-  /** SELECT body with `{from}` where the source table goes. */
   select: string;
 }
 
