@@ -35,7 +35,8 @@ export const protobufFileName = "soc/sensor/v1/sensor.proto";
  * re-sent batches, so a retry never doubles data and a loss is never silent.
  *
  * Timestamps are wall-clock nanoseconds since the Unix epoch (uint64, carried as decimal strings
- * in TypeScript). Exec ids are strings, unique across nodes: "<node>:<boot>:<ktime_ns>:<tgid>".
+ * in TypeScript). Exec ids are strings, unique across nodes:
+ * "<node>:<boot>:<leader_start_boottime_ns>:<tgid>:<self_exec_id>" (see docs/ARCHITECTURE.md).
  */
 
 export interface WatchRequest {
