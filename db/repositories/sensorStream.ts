@@ -96,7 +96,8 @@ export async function storeEventBatch(db: Db, batch: EventBatch, receivedAtNs: b
   const firstTs = batch.events[0]?.tsNs ?? receivedAtNs.toString();
   const lastTs = batch.events.at(-1)?.tsNs ?? firstTs;
   const gaps: SensorGap[] = [];
-  if (batch.gap) {
+  // gap with nothing missing is the first batch of a new epoch: the collector records the restart.
+  if (batch.gap && batch.missing !== '0') {
     const first = BigInt(batch.firstSeq);
     const missing = BigInt(batch.missing);
     gaps.push({

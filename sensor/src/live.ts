@@ -1,0 +1,137 @@
+import type { Event, SensorStatus } from '../gen/soc/sensor/v1/sensor';
+import type { KernelSourceStatus } from './kernel/source';
+import type { SensorBackend } from './grpc/server';
+import { silentLogger, type Logger } from './log';
+import { Journal, type JournalOptions, type SubscribeOptions } from './stream/journal';
+import { SENSOR_VERSION } from './version';
+
+const DROP_LOG_INTERVAL_MS = 5000;
+
+/** What the live sensor needs from the kernel side: KernelEventSource (kernel/source.ts) has it. */
+export interface KernelSource {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): KernelSourceStatus;
+  takeDroppedDelta(): { kernel: bigint; user: bigint };
+}
+
+export interface LiveSensorOptions {
+  name: string;
+  node: string;
+  /** Builds the kernel source around the callback that receives its events. */
+  createSource: (onEvents: (events: Event[]) => void) => KernelSource;
+  journal?: Omit<JournalOptions, 'sensor'>;
+  /** How often kernel/user drop counters are moved into the stream when no events flow. */
+  dropPollMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * The live sensor: kernel events → journal (seqs, batches, in-band drops) → subscribers.
+ */
+export class LiveSensor implements SensorBackend {
+  readonly journal: Journal;
+  readonly node: string;
+  private readonly source: KernelSource;
+  private readonly log: Logger;
+  private readonly dropPollMs: number;
+  private readonly startedAtMs = Date.now();
+  private dropTimer: NodeJS.Timeout | null = null;
+  /** Drops not yet logged: one log line per DROP_LOG_INTERVAL_MS at most, however bursty. */
+  private unlogged = { kernel: 0n, user: 0n, sinceMs: 0 };
+  private running = false;
+  /** Shown in Status.recording while a recording is being written. */
+  recordingNote = '';
+
+  constructor(options: LiveSensorOptions) {
+    this.journal = new Journal({ ...options.journal, sensor: options.name });
+    this.node = options.node;
+    this.log = options.logger ?? silentLogger;
+    this.dropPollMs = options.dropPollMs ?? 250;
+    this.source = options.createSource((events) => this.onEvents(events));
+  }
+
+  /** Loads and attaches the eBPF programs (throws with the kernel side's reason when it cannot). */
+  async start(): Promise<void> {
+    this.running = true;
+    await this.source.start();
+    this.dropTimer = setInterval(() => this.moveDrops(), this.dropPollMs);
+    const st = this.source.status();
+    this.log.info('kernel source started', {
+      epoch: this.journal.epoch,
+      kernel: st.kernelRelease,
+      btf: st.btfAvailable,
+      attached: st.programs.filter((p) => p.attached).map((p) => p.name),
+      notAttached: st.programs.filter((p) => !p.attached).map((p) => `${p.name}: ${p.error}`),
+    });
+  }
+
+  /** Detaches from the kernel, then closes the journal (subscribers read what is left, then end). */
+  async stop(): Promise<void> {
+    if (!this.running) {
+      this.journal.close();
+      return;
+    }
+    this.running = false;
+    if (this.dropTimer) clearInterval(this.dropTimer);
+    try {
+      await this.source.stop();
+    } finally {
+      this.moveDrops();
+      const { kernel, user } = this.unlogged;
+      if (kernel > 0n || user > 0n) this.log.warn('events dropped', { kernel, user, atSeq: this.journal.stats().lastSeq + 1 });
+      this.journal.close();
+    }
+  }
+
+  watch(options: SubscribeOptions) {
+    return this.journal.subscribeEncoded(options);
+  }
+
+  status(): SensorStatus {
+    const kernel = this.source.status();
+    const stats = this.journal.stats();
+    const nowMs = Date.now();
+    return {
+      sensor: this.journal.sensor,
+      node: this.node,
+      epoch: this.journal.epoch,
+      mode: 'live',
+      kernelRelease: kernel.kernelRelease,
+      btfAvailable: kernel.btfAvailable,
+      programs: kernel.programs,
+      eventsTotal: String(stats.eventsTotal),
+      lastSeq: String(stats.lastSeq),
+      oldestHeldSeq: String(stats.oldestHeldSeq),
+      droppedKernel: kernel.droppedKernel,
+      droppedUser: kernel.droppedUser,
+      uptimeNs: String(BigInt(nowMs - this.startedAtMs) * 1_000_000n),
+      startedAtNs: String(BigInt(this.startedAtMs) * 1_000_000n),
+      version: SENSOR_VERSION,
+      recording: this.recordingNote,
+    };
+  }
+
+  private onEvents(events: Event[]): void {
+    if (this.journal.isClosed) return;
+    // Drops first: they happened before these events got their seqs.
+    this.moveDrops();
+    this.journal.append(events);
+  }
+
+  private moveDrops(): void {
+    if (this.journal.isClosed) return;
+    const delta = this.source.takeDroppedDelta();
+    if (delta.kernel > 0n || delta.user > 0n) {
+      this.journal.reportDrops(delta);
+      if (this.unlogged.kernel === 0n && this.unlogged.user === 0n) this.unlogged.sinceMs = Date.now();
+      this.unlogged.kernel += delta.kernel;
+      this.unlogged.user += delta.user;
+    }
+    const { kernel, user, sinceMs } = this.unlogged;
+    if ((kernel > 0n || user > 0n) && Date.now() - sinceMs >= DROP_LOG_INTERVAL_MS) {
+      this.log.warn('events dropped', { kernel, user, sinceMs: Date.now() - sinceMs, atSeq: this.journal.stats().lastSeq + 1 });
+      this.unlogged = { kernel: 0n, user: 0n, sinceMs: 0 };
+    }
+  }
+}

@@ -1,0 +1,263 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { startSensorServer, type SensorBackend, type SensorServerHandle, type TlsMaterial } from './grpc/server';
+import { LiveSensor } from './live';
+import { createLogger } from './log';
+import { ReplaySensor, readRecording, RecordingError, startRecorder, type Recorder } from './recording';
+import { readTlsMaterial, tlsPathsFromEnv, type TlsPaths } from './tls/material';
+import { SENSOR_VERSION } from './version';
+
+const USAGE = `Usage: npm run sensor -- [options]
+
+  --listen HOST:PORT        where to serve gRPC (default localhost:50051; 0.0.0.0:PORT for remote cockpits)
+  --name NAME               sensor name in every batch (default: this host's name)
+  --tls-ca F --tls-cert F --tls-key F
+                            mTLS files (or env SENSOR_TLS_CA / SENSOR_TLS_CERT / SENSOR_TLS_KEY);
+                            create them with: npm run certs -- --out DIR
+  --record FILE             live mode: also write every batch sent to FILE (a recording)
+  --replay FILE             serve a recording instead of the kernel
+  --speed N|max             replay pacing: N times the recorded pace (default 1), max = no pacing
+  --shift-to-now            replay: rebase timestamps so the recording ends now (new epoch)
+  --ring-buffer-mib N       live: kernel ring buffer size
+  --retain-events N         events held for resume (default 262144)
+  --retain-mib N            approximate memory held for resume (default 128)
+
+Live mode needs eBPF (root or CAP_BPF+CAP_PERFMON); when it cannot load, the sensor says why and
+exits with status 1. SIGTERM/SIGINT detach and exit 0.`;
+
+const log = createLogger('sensor');
+
+interface Args {
+  listen: string;
+  /** Unset: the host's name live, the recorded name in replay. */
+  name?: string;
+  tls: TlsPaths | null;
+  record?: string;
+  replay?: string;
+  speed: number;
+  shiftToNow: boolean;
+  ringBufferBytes?: number;
+  retainEvents?: number;
+  retainBytes?: number;
+}
+
+class UsageError extends Error {}
+
+function parse(argv: string[]): Args | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      listen: { type: 'string', default: 'localhost:50051' },
+      name: { type: 'string' },
+      'tls-ca': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      record: { type: 'string' },
+      replay: { type: 'string' },
+      speed: { type: 'string' },
+      'shift-to-now': { type: 'boolean', default: false },
+      'ring-buffer-mib': { type: 'string' },
+      'retain-events': { type: 'string' },
+      'retain-mib': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(values.listen)) {
+    throw new UsageError(`--listen must be HOST:PORT, got "${values.listen}"`);
+  }
+  if (values.record && values.replay) throw new UsageError('--record and --replay exclude each other');
+  if (!values.replay && (values.speed || values['shift-to-now'])) throw new UsageError('--speed and --shift-to-now need --replay');
+  const flagTls = [values['tls-ca'], values['tls-cert'], values['tls-key']];
+  let tls: TlsPaths | null;
+  if (flagTls.some(Boolean)) {
+    if (!flagTls.every(Boolean)) throw new UsageError('--tls-ca, --tls-cert and --tls-key go together');
+    tls = { ca: values['tls-ca']!, cert: values['tls-cert']!, key: values['tls-key']! };
+  } else {
+    tls = tlsPathsFromEnv('SENSOR_TLS');
+  }
+  const speed = values.speed === undefined ? 1 : values.speed === 'max' ? Infinity : Number(values.speed);
+  if (!(speed > 0)) throw new UsageError(`--speed must be a number > 0 or "max", got "${values.speed}"`);
+  return {
+    listen: values.listen,
+    name: values.name,
+    tls,
+    record: values.record,
+    replay: values.replay,
+    speed,
+    shiftToNow: values['shift-to-now'],
+    ringBufferBytes: mib(values['ring-buffer-mib'], '--ring-buffer-mib'),
+    retainEvents: count(values['retain-events'], '--retain-events'),
+    retainBytes: mib(values['retain-mib'], '--retain-mib'),
+  };
+}
+
+function count(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive integer`);
+  return n;
+}
+
+function mib(value: string | undefined, flag: string): number | undefined {
+  const n = count(value, flag);
+  return n === undefined ? undefined : n * 1024 * 1024;
+}
+
+/** The pids whose activity is the sensor's own: this process and the tsx wrapper that runs it. */
+function ownPids(): number[] {
+  const pids = [process.pid];
+  try {
+    const parent = readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8');
+    if (parent.includes('tsx')) pids.push(process.ppid);
+  } catch {
+    // no /proc: only ourselves
+  }
+  return pids;
+}
+
+async function main(): Promise<number> {
+  let args: Args | 'help';
+  try {
+    args = parse(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!args.tls) {
+    log.error('cannot start: TLS required', {
+      reason: 'no --tls-ca/--tls-cert/--tls-key and no SENSOR_TLS_CA/SENSOR_TLS_CERT/SENSOR_TLS_KEY; create them with npm run certs -- --out DIR',
+    });
+    return 2;
+  }
+  const tlsPaths = args.tls;
+  const readTls = () => {
+    try {
+      return readTlsMaterial(tlsPaths);
+    } catch (err) {
+      log.error('cannot start: TLS files unreadable', { reason: (err as Error).message });
+      return null;
+    }
+  };
+  let tls: TlsMaterial | null = null;
+  const journal = { retainEvents: args.retainEvents, retainBytes: args.retainBytes };
+
+  let backend: SensorBackend;
+  let stopBackend: () => Promise<void>;
+  let recorder: Recorder | null = null;
+
+  if (args.replay) {
+    let recording;
+    try {
+      recording = await readRecording(args.replay);
+    } catch (err) {
+      log.error('cannot replay', { file: args.replay, reason: (err as Error).message });
+      return err instanceof RecordingError ? 1 : 2;
+    }
+    tls = readTls();
+    if (!tls) return 2;
+    const replay = new ReplaySensor({
+      recording,
+      name: args.name,
+      speed: args.speed,
+      shiftToNow: args.shiftToNow,
+      logger: log,
+    });
+    backend = replay;
+    void replay.start();
+    stopBackend = async () => replay.stop();
+  } else {
+    const { probeKernel, KernelEventSource } = await import('./kernel/source');
+    const probe = probeKernel();
+    if (!probe.ok) {
+      log.error('cannot start: eBPF unavailable', { reason: probe.reason });
+      return 1;
+    }
+    tls = readTls();
+    if (!tls) return 2;
+    const node = os.hostname();
+    const live = new LiveSensor({
+      name: args.name ?? node,
+      node,
+      journal,
+      logger: log,
+      createSource: (onEvents) =>
+        new KernelEventSource({ node, ringBufferBytes: args.ringBufferBytes, onEvents, ownPids: ownPids() }),
+    });
+    if (args.record) {
+      live.recordingNote = `recording to ${args.record}`;
+    }
+    try {
+      await live.start();
+    } catch (err) {
+      log.error('cannot start: eBPF programs did not load', { reason: (err as Error).message });
+      await live.stop().catch(() => {});
+      return 1;
+    }
+    if (args.record) {
+      const st = live.status();
+      recorder = startRecorder({
+        file: args.record,
+        journal: live.journal,
+        node,
+        kernelRelease: st.kernelRelease,
+        startedAtNs: st.startedAtNs,
+        logger: log,
+      });
+      const file = args.record;
+      recorder.done().catch((err: unknown) => {
+        // The sensor keeps serving; Status tells the cockpit the recording stopped.
+        live.recordingNote = `recording to ${file} FAILED: ${(err as Error).message}`;
+      });
+    }
+    backend = live;
+    stopBackend = () => live.stop();
+  }
+
+  let server: SensorServerHandle;
+  try {
+    server = await startSensorServer({ backend, listen: args.listen, tls, logger: log });
+  } catch (err) {
+    log.error('cannot listen', { listen: args.listen, reason: (err as Error).message });
+    await stopBackend();
+    return 1;
+  }
+  const status = backend.status();
+  log.info('sensor ready', { version: SENSOR_VERSION, sensor: status.sensor, epoch: status.epoch, mode: status.mode, port: server.port });
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info('stopping', { signal });
+      void (async () => {
+        try {
+          await stopBackend();
+          await recorder?.done().catch(() => {});
+          await server.close();
+          resolve(0);
+        } catch (err) {
+          log.error('shutdown failed', { error: (err as Error).message });
+          resolve(1);
+        }
+      })();
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log.error('fatal', { error: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  },
+);

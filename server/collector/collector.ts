@@ -1,0 +1,119 @@
+import { getDb, type Db } from '../../db/client';
+import { createLogger, type Logger } from '../../sensor/src/log';
+import { readTlsMaterial, tlsPathsFromEnv } from '../../sensor/src/tls/material';
+import { collectorConfigFromEnv, collectorTuningFromEnv, parseSensors, type SensorEndpoint } from './config';
+import { SensorLink, type SensorLinkState } from './link';
+
+export type { SensorLinkState } from './link';
+
+/**
+ * The cockpit's collector: one SensorLink per configured sensor, each resuming its Watch stream
+ * from what storage holds and storing batches idempotently. One collector per process (it lives
+ * on globalThis, so Next.js hot reloads and several bundles of this module share it).
+ */
+
+export interface CollectorState {
+  running: boolean;
+  startedAt: string | null;
+  /** Why the collector is not running, when it failed to start (invalid SENSORS, say). */
+  error: string | null;
+  sensors: SensorLinkState[];
+}
+
+export interface StartCollectorOptions {
+  /** Sensors to dial (default: SENSORS from the environment). A string is parsed like SENSORS. */
+  sensors?: SensorEndpoint[] | string;
+  /** Storage (default: the process-wide getDb()). */
+  db?: Db | (() => Promise<Db>);
+  statusIntervalMs?: number;
+  queueBatches?: number;
+  backoffMaxMs?: number;
+  backoffInitialMs?: number;
+  /** See SensorLinkOptions.resume (default 'stored'). */
+  resume?: 'stored' | 'beginning';
+  logger?: Logger;
+}
+
+interface Collector {
+  links: SensorLink[];
+  startedAt: string;
+}
+
+const GLOBAL_KEY = Symbol.for('soc.cockpit.collector');
+const ERROR_KEY = Symbol.for('soc.cockpit.collector.error');
+type GlobalWithCollector = typeof globalThis & { [GLOBAL_KEY]?: Collector; [ERROR_KEY]?: string };
+
+/**
+ * Starts the collector once per process (a second call returns without starting another).
+ * Does not wait for sensors or storage: links connect, retry and report in the background.
+ * Throws only on invalid configuration (the message is then also in getCollectorState().error).
+ */
+export function startCollector(options: StartCollectorOptions = {}): void {
+  const g = globalThis as GlobalWithCollector;
+  if (g[GLOBAL_KEY]) return;
+  const log = options.logger ?? createLogger('collector');
+  let sensors: SensorEndpoint[];
+  let tuning: ReturnType<typeof collectorTuningFromEnv>;
+  try {
+    sensors =
+      options.sensors === undefined
+        ? collectorConfigFromEnv().sensors
+        : typeof options.sensors === 'string'
+          ? parseSensors(options.sensors)
+          : options.sensors;
+    tuning = collectorTuningFromEnv();
+  } catch (err) {
+    g[ERROR_KEY] = (err as Error).message;
+    throw err;
+  }
+  delete g[ERROR_KEY];
+  const dbOption = options.db;
+  const db: () => Promise<Db> =
+    dbOption === undefined ? getDb : typeof dbOption === 'function' ? dbOption : () => Promise.resolve(dbOption);
+
+  const links = sensors.map(
+    (endpoint) =>
+      new SensorLink({
+        endpoint,
+        db,
+        tls: cockpitTls,
+        log,
+        statusIntervalMs: options.statusIntervalMs ?? tuning.statusIntervalMs,
+        queueBatches: options.queueBatches ?? tuning.queueBatches,
+        backoffMaxMs: options.backoffMaxMs ?? tuning.backoffMaxMs,
+        backoffInitialMs: options.backoffInitialMs,
+        resume: options.resume,
+      }),
+  );
+  g[GLOBAL_KEY] = { links, startedAt: new Date().toISOString() };
+  for (const link of links) link.start();
+  log.info('collector started', { sensors: sensors.map((s) => `${s.name}=${s.address}`) });
+}
+
+/** Stops every link (streams cancelled; unstored batches are re-sent on the next start). */
+export async function stopCollector(): Promise<void> {
+  const g = globalThis as GlobalWithCollector;
+  const collector = g[GLOBAL_KEY];
+  if (!collector) return;
+  delete g[GLOBAL_KEY];
+  await Promise.all(collector.links.map((link) => link.stop()));
+}
+
+/** A snapshot for the web API: per sensor, connected, epoch, last stored seq, errors, reconnects. */
+export function getCollectorState(): CollectorState {
+  const g = globalThis as GlobalWithCollector;
+  const collector = g[GLOBAL_KEY];
+  return {
+    running: !!collector,
+    startedAt: collector?.startedAt ?? null,
+    error: g[ERROR_KEY] ?? null,
+    sensors: collector?.links.map((link) => link.snapshot()) ?? [],
+  };
+}
+
+/** The cockpit's client certificate, from COCKPIT_TLS_* paths only. */
+function cockpitTls() {
+  const paths = tlsPathsFromEnv('COCKPIT_TLS');
+  if (!paths) throw new Error('mTLS not configured: set COCKPIT_TLS_CA, COCKPIT_TLS_CERT and COCKPIT_TLS_KEY (npm run certs)');
+  return readTlsMaterial(paths);
+}
