@@ -3,6 +3,7 @@ import type { KernelSourceStatus } from './kernel/source';
 import type { SensorBackend } from './grpc/server';
 import { silentLogger, type Logger } from './log';
 import { Journal, type JournalOptions, type SubscribeOptions } from './stream/journal';
+import type { CgroupScope } from './scope';
 import { SENSOR_VERSION } from './version';
 
 const DROP_LOG_INTERVAL_MS = 5000;
@@ -23,6 +24,8 @@ export interface LiveSensorOptions {
   journal?: Omit<JournalOptions, 'sensor'>;
   /** How often kernel/user drop counters are moved into the stream when no events flow. */
   dropPollMs?: number;
+  /** Report only process images of one cgroup subtree (see scope.ts). */
+  scope?: CgroupScope;
   logger?: Logger;
 }
 
@@ -35,6 +38,7 @@ export class LiveSensor implements SensorBackend {
   private readonly source: KernelSource;
   private readonly log: Logger;
   private readonly dropPollMs: number;
+  private readonly scope: CgroupScope | undefined;
   private readonly startedAtMs = Date.now();
   private dropTimer: NodeJS.Timeout | null = null;
   /** Drops not yet logged: one log line per DROP_LOG_INTERVAL_MS at most, however bursty. */
@@ -48,6 +52,7 @@ export class LiveSensor implements SensorBackend {
     this.node = options.node;
     this.log = options.logger ?? silentLogger;
     this.dropPollMs = options.dropPollMs ?? 250;
+    this.scope = options.scope;
     this.source = options.createSource((events) => this.onEvents(events));
   }
 
@@ -116,7 +121,7 @@ export class LiveSensor implements SensorBackend {
     if (this.journal.isClosed) return;
     // Drops first: they happened before these events got their seqs.
     this.moveDrops();
-    this.journal.append(events);
+    this.journal.append(this.scope ? this.scope.filter(events) : events);
   }
 
   private moveDrops(): void {

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { startSensorServer, type SensorBackend, type SensorServerHandle, type TlsMaterial } from './grpc/server';
 import { LiveSensor } from './live';
 import { createLogger } from './log';
+import { CgroupScope } from './scope';
 import { ReplaySensor, readRecording, RecordingError, startRecorder, type Recorder } from './recording';
 import { readTlsMaterial, tlsPathsFromEnv, type TlsPaths } from './tls/material';
 import { SENSOR_VERSION } from './version';
@@ -19,6 +20,8 @@ const USAGE = `Usage: npm run sensor -- [options]
   --replay FILE             serve a recording instead of the kernel
   --speed N|max             replay pacing: N times the recorded pace (default 1), max = no pacing
   --shift-to-now            replay: rebase timestamps so the recording ends now (new epoch)
+  --scope-cgroup PATH       live: report only process images of this cgroup v2 subtree
+                            (e.g. /kubepods.slice/...); everything else is left out, also of --record
   --ring-buffer-mib N       live: kernel ring buffer size
   --retain-events N         events held for resume (default 262144)
   --retain-mib N            approximate memory held for resume (default 128)
@@ -37,6 +40,7 @@ interface Args {
   replay?: string;
   speed: number;
   shiftToNow: boolean;
+  scopeCgroup?: string;
   ringBufferBytes?: number;
   retainEvents?: number;
   retainBytes?: number;
@@ -57,6 +61,7 @@ function parse(argv: string[]): Args | 'help' {
       replay: { type: 'string' },
       speed: { type: 'string' },
       'shift-to-now': { type: 'boolean', default: false },
+      'scope-cgroup': { type: 'string' },
       'ring-buffer-mib': { type: 'string' },
       'retain-events': { type: 'string' },
       'retain-mib': { type: 'string' },
@@ -70,6 +75,10 @@ function parse(argv: string[]): Args | 'help' {
   }
   if (values.record && values.replay) throw new UsageError('--record and --replay exclude each other');
   if (!values.replay && (values.speed || values['shift-to-now'])) throw new UsageError('--speed and --shift-to-now need --replay');
+  if (values.replay && values['scope-cgroup']) throw new UsageError('--scope-cgroup applies to live mode only');
+  if (values['scope-cgroup'] !== undefined && !values['scope-cgroup'].startsWith('/')) {
+    throw new UsageError(`--scope-cgroup must be an absolute cgroup v2 path, got "${values['scope-cgroup']}"`);
+  }
   const flagTls = [values['tls-ca'], values['tls-cert'], values['tls-key']];
   let tls: TlsPaths | null;
   if (flagTls.some(Boolean)) {
@@ -88,6 +97,7 @@ function parse(argv: string[]): Args | 'help' {
     replay: values.replay,
     speed,
     shiftToNow: values['shift-to-now'],
+    scopeCgroup: values['scope-cgroup'],
     ringBufferBytes: mib(values['ring-buffer-mib'], '--ring-buffer-mib'),
     retainEvents: count(values['retain-events'], '--retain-events'),
     retainBytes: mib(values['retain-mib'], '--retain-mib'),
@@ -187,12 +197,14 @@ async function main(): Promise<number> {
       node,
       journal,
       logger: log,
+      scope: args.scopeCgroup ? new CgroupScope(args.scopeCgroup) : undefined,
       createSource: (onEvents) =>
         new KernelEventSource({ node, ringBufferBytes: args.ringBufferBytes, onEvents, ownPids: ownPids() }),
     });
     if (args.record) {
       live.recordingNote = `recording to ${args.record}`;
     }
+    if (args.scopeCgroup) log.info('scope', { cgroup: args.scopeCgroup });
     try {
       await live.start();
     } catch (err) {
