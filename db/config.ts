@@ -40,5 +40,7 @@ export function storageConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Stor
     };
   }
   if (e.CLICKHOUSE_CLUSTER) throw new Error('CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL (a cluster is reached through a server)');
-  return { mode: 'embedded', chdbPath: path.resolve(e.CHDB_PATH ?? path.join('data', 'chdb')), database: 'default' };
+  // turbopackIgnore: the path is chosen at run time; without the hint Next's file tracing would
+  // try to follow it and trace the whole project into the build.
+  return { mode: 'embedded', chdbPath: path.resolve(/* turbopackIgnore: true */ process.cwd(), e.CHDB_PATH ?? 'data/chdb'), database: 'default' };
 }

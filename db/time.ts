@@ -10,13 +10,17 @@
 
 const NS_PER_SECOND = 1_000_000_000n;
 
-/** "1767225600123456789" → "1767225600.123456789" (the form ClickHouse parses exactly). */
+/**
+ * "1767225600123456789" → "1767225600.123456789" (the form ClickHouse parses exactly). The seconds
+ * are zero-padded to 10 digits: ClickHouse reads shorter numbers as other date forms (or rejects
+ * them), so 0 must be sent as "0000000000.000000000".
+ */
 export function nsToClickHouse(ns: string | bigint): string {
   const value = typeof ns === 'bigint' ? ns : BigInt(ns);
   if (value < 0n) throw new RangeError(`negative timestamp: ${value}`);
   const seconds = value / NS_PER_SECOND;
   const nanos = value % NS_PER_SECOND;
-  return `${seconds}.${nanos.toString().padStart(9, '0')}`;
+  return `${seconds.toString().padStart(10, '0')}.${nanos.toString().padStart(9, '0')}`;
 }
 
 /** Current wall clock in nanoseconds (millisecond precision plus hrtime's sub-ms offset). */

@@ -42,6 +42,7 @@ export async function listStoredSensors(db: Db): Promise<StoredSensorSummary[]> 
             argMax(dropped_user, observed_at) AS droppedUser,
             argMax(status_json, observed_at) AS statusJson
           FROM sensor_status
+          WHERE observed_at >= now64(9) - INTERVAL 30 DAY
           GROUP BY sensor
           ORDER BY sensor`,
     tag: 'sensors.list',

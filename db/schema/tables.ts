@@ -205,5 +205,7 @@ export const sensorStatus: TableDef = {
   engine: 'ReplacingMergeTree',
   versionColumn: 'observed_at',
   orderBy: 'sensor',
+  // One row per poll until merges replace them; a sensor silent for 30 days is history.
+  ttl: "toDateTime(observed_at) + INTERVAL 30 DAY",
   shardingKey: SENSOR_SHARD,
 };

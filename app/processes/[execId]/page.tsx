@@ -1,0 +1,38 @@
+import type { Metadata } from 'next';
+import { connection } from 'next/server';
+import { ProcessDetail } from '@/components/processes/ProcessDetail';
+import { getQueryClient, HydrateClient, trpc } from '@/components/trpc/server';
+
+interface ProcessPageProps {
+  params: Promise<{ execId: string }>;
+}
+
+/** Exec ids contain colons: links encode them; decode defensively (a double-encoded link still opens). */
+function decodeExecId(raw: string): string {
+  try {
+    return raw.includes('%') ? decodeURIComponent(raw) : raw;
+  } catch {
+    return raw;
+  }
+}
+
+export async function generateMetadata({ params }: ProcessPageProps): Promise<Metadata> {
+  return { title: `Process ${decodeExecId((await params).execId)}` };
+}
+
+/** One process image. A permalink: the first HTML already carries the data (prefetched here). */
+export default async function ProcessPage({ params }: ProcessPageProps) {
+  await connection();
+  const execId = decodeExecId((await params).execId);
+  const queryClient = getQueryClient();
+  await Promise.all([
+    queryClient.prefetchQuery(trpc.processes.get.queryOptions({ execId })),
+    queryClient.prefetchQuery(trpc.processes.ancestry.queryOptions({ execId })),
+    queryClient.prefetchQuery(trpc.processes.children.queryOptions({ execId })),
+  ]);
+  return (
+    <HydrateClient>
+      <ProcessDetail execId={execId} />
+    </HydrateClient>
+  );
+}
