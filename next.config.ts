@@ -1,4 +1,5 @@
 import type { NextConfig } from 'next';
+import { STATIC_SECURITY_HEADERS } from './server/http/securityHeaders';
 
 const nextConfig: NextConfig = {
   // chDB is a native addon that Turbopack cannot bundle; gRPC is loaded by the collector only.
@@ -6,6 +7,13 @@ const nextConfig: NextConfig = {
   poweredByHeader: false,
   reactStrictMode: true,
   typedRoutes: false,
+  experimental: {
+    // forbidden(): a page the caller's role may not see answers 403 (app/forbidden.tsx).
+    authInterrupts: true,
+  },
+  async headers() {
+    return [{ source: '/:path*', headers: [...STATIC_SECURITY_HEADERS] }];
+  },
 };
 
 export default nextConfig;

@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { e2eRun } from './e2e/support/run';
+import { e2eRun, storageStatePath } from './e2e/support/run';
 
 /**
  * End-to-end: a production build of the cockpit (`next start`) on its own port and storage, fed by
@@ -10,6 +10,9 @@ import { e2eRun } from './e2e/support/run';
  * global setup. The cockpit therefore boots before the certificates and sensors exist; its
  * collector re-reads the certificates at every dial and retries (backoff capped at 2 s here), so it
  * connects as soon as the setup has started the sensors.
+ *
+ * Every spec runs signed in as a viewer (the storage state the global setup saves after creating
+ * the accounts with the CLI) unless it chooses otherwise; e2e/auth.spec.ts covers signing in.
  *
  * SOC_E2E_SKIP_BUILD=1 reuses an existing `.next` build instead of building first.
  */
@@ -32,6 +35,7 @@ export default defineConfig({
     baseURL: `http://localhost:${run.cockpitPort}`,
     browserName: 'chromium',
     viewport: { width: 1440, height: 900 },
+    storageState: storageStatePath(run, 'viewer'),
     trace: 'retain-on-failure',
     launchOptions: {
       executablePath: '/usr/bin/chromium',

@@ -19,6 +19,12 @@ export interface Db {
    * body into the SQL text instead). Used by the ingest hot path; see db/query.ts.
    */
   rawInsert?: (params: { table: string; values: Buffer; format: 'JSONEachRow'; settings?: Record<string, string | number> }) => Promise<unknown>;
+  /**
+   * Embedded only: runs one statement straight on the engine's session, result discarded (the
+   * ingest path's `INSERT … SELECT FROM file(…)`; see db/query.ts). Settings belong inline in the
+   * SQL: chDB's client turns `clickhouse_settings` into `SET …`, which stays on the session.
+   */
+  rawExec?: (sql: string) => Promise<void>;
 }
 
 /** Raised when storage cannot be reached or opened; the API turns it into a clear 503. */
@@ -55,6 +61,9 @@ export async function openDb(config: StorageConfig, options: { migrate?: boolean
         database: config.database,
         location: config.chdbPath,
         rawInsert: (params) => chdbConnection.chdb.rawInsert(params),
+        rawExec: async (sql) => {
+          await chdbConnection.chdb.queryAsync(sql);
+        },
       };
     } catch (error) {
       throw new StorageUnavailableError(`cannot open embedded ClickHouse (chDB) at ${config.chdbPath}: ${describe(error)}`, {

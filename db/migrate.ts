@@ -5,7 +5,8 @@ import type { Flavour } from './schema/types';
 import { migrations as allMigrations } from './migrations';
 import type { Migration } from './migrations/types';
 import type { Db } from './client';
-import { nowNs, nsToClickHouse } from './time';
+import { insertRows } from './query';
+import { nowNs } from './time';
 
 export interface MigrationReport {
   applied: string[];
@@ -55,11 +56,14 @@ export async function migrate(db: Db, migrations: readonly Migration[] = allMigr
     for (const statement of migration.statements(flavour)) {
       await db.client.command({ query: statement, clickhouse_settings: { log_comment: `migrate:${migration.name}` } });
     }
-    await db.client.insert({
-      table: 'schema_migrations',
-      values: [{ version: migration.version, name: migration.name, checksum, applied_at: nsToClickHouse(nowNs()) }],
-      format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplication_token: `migration:${migration.version}`, log_comment: 'migrate' },
+    // Through insertRows: the token goes into the statement. (As a client setting, chDB would
+    // turn it into a session-wide SET, and later inserts without a token of their own would be
+    // deduplicated against it.)
+    await insertRows(db, {
+      table: schemaMigrations,
+      rows: [{ version: migration.version, name: migration.name, checksum, applied_at: nowNs().toString() }],
+      tag: 'migrate',
+      dedupToken: `migration:${migration.version}`,
     });
     report.applied.push(migration.name);
   }

@@ -2,7 +2,39 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { probeKernel } from '../sensor/src/kernel/source';
 import { runTsx, startTsx, stop, waitForPort, type Started } from './support/processes';
-import { e2eRun, LIVE_SENSOR_ENV, RECORDING, REPLAY_SENSOR_ENV } from './support/run';
+import { ACCOUNTS_ENV, e2eRun, LIVE_SENSOR_ENV, RECORDING, REPLAY_SENSOR_ENV, storageStatePath, type E2eRun } from './support/run';
+
+/**
+ * Accounts for the specs, made the way an operator makes them: with the CLI, which reaches the
+ * running cockpit through its admin socket (the cockpit holds the embedded data directory). Each
+ * is signed in through the login API, and its session cookie saved as a Playwright storage state.
+ */
+async function createAccounts(run: E2eRun): Promise<void> {
+  process.env.CHDB_PATH = run.chdbPath;
+  const base = `http://localhost:${run.cockpitPort}`;
+  const accounts: Record<string, { email: string; password: string }> = {};
+  for (const role of ['viewer', 'admin'] as const) {
+    const email = `${role}@e2e.test`;
+    const out = await runTsx('server/auth/cli.ts', ['users', 'create', '--email', email, '--role', role, '--json']);
+    const { password } = JSON.parse(out.trim().split('\n').at(-1)!) as { password: string };
+    accounts[role] = { email, password };
+    const response = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: base },
+      body: JSON.stringify({ email, password }),
+    });
+    if (!response.ok) throw new Error(`cannot sign in as ${email}: HTTP ${response.status} ${await response.text()}`);
+    const cookie = response.headers.getSetCookie().find((c) => c.startsWith('__Host-soc_session='));
+    if (!cookie) throw new Error(`no session cookie for ${email}`);
+    const value = /^__Host-soc_session=([^;]+)/.exec(cookie)![1]!;
+    const state = {
+      cookies: [{ name: '__Host-soc_session', value, domain: 'localhost', path: '/', expires: -1, httpOnly: true, secure: true, sameSite: 'Lax' }],
+      origins: [],
+    };
+    fs.writeFileSync(storageStatePath(run, role), JSON.stringify(state), { mode: 0o600 });
+  }
+  process.env[ACCOUNTS_ENV] = JSON.stringify(accounts);
+}
 
 /**
  * Makes the certificates and starts the two sensors the cockpit (already started by Playwright's
@@ -28,6 +60,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   };
 
   try {
+    await createAccounts(run);
     const probe = probeKernel();
     if (probe.ok) {
       const live = startTsx('live sensor', 'sensor/src/main.ts', ['--listen', `localhost:${run.livePort}`, '--name', 'local', ...tls], path.join(logs, 'live-sensor.log'));

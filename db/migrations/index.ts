@@ -1,6 +1,7 @@
 import { migration as m0001 } from './0001_create_process_tables';
 import { migration as m0002 } from './0002_create_sensor_tables';
+import { migration as m0003 } from './0003_create_auth_tables';
 import type { Migration } from './types';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
-export const migrations: readonly Migration[] = [m0001, m0002];
+export const migrations: readonly Migration[] = [m0001, m0002, m0003];

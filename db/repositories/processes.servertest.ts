@@ -125,7 +125,11 @@ describe('process repositories on embedded ClickHouse', () => {
   it('records drops and gaps, and resumes from the newest epoch', async () => {
     await storeEventBatch(t.db, batch('e2', 50, [exec(execId(300, 900, 1), A, 300, 100, 2000, '/usr/bin/true', ['true'])], { gap: true, missing: '49' }), T0 + 5n);
     await recordSensorGap(t.db, { sensor: 'sensor-a', epoch: 'e2', kind: 'restart', fromSeq: '5', toSeq: '0', count: '0', tsNs: ns(1999), detail: 'epoch e1 → e2' });
-    expect(await getResumePoint(t.db, 'sensor-a')).toEqual({ epoch: 'e2', lastSeq: '50' });
+    expect(await getResumePoint(t.db, 'sensor-a')).toMatchObject({
+      epoch: 'e2',
+      lastSeq: '50',
+      unit: { firstSeq: '50', lastSeq: '50', events: 1, processRows: 1, gap: true, missing: '49', receivedAtNs: String(T0 + 5n) },
+    });
     expect(await getResumePoint(t.db, 'nobody')).toBeNull();
     const gaps = await listGaps(t.db, { fromNs: T0.toString(), toNs: ns(60_000), limit: 10 });
     expect(gaps.map((g) => [g.kind, g.count, g.fromSeq, g.toSeq])).toEqual([

@@ -1,17 +1,40 @@
 import type { Db } from '../client';
-import { insertRows, selectRows } from '../query';
+import type { CanonicalRow } from '../encoding';
+import { insertBuilder, insertRows, prepareInsert, runInsert, selectRows, type InsertBuilder, type PreparedInsert } from '../query';
+import { processEvents, sensorBatches, sensorGaps, sensorStatus } from '../schema/tables';
 import { nsToClickHouse } from '../time';
 import type { Event, EventBatch, SensorStatus } from '../../sensor/gen/soc/sensor/v1/sensor';
 
 /**
- * The ingest path of sensor streams. Idempotent by construction: every insert of a batch carries
- * the dedup token `${sensor}:${epoch}:${first}-${last}` (the sensor seals batch boundaries when
- * events enter its journal, so a re-sent batch has the same range), and the batch row — the
- * resume point — is written last. A crash anywhere in between makes the collector resume before
- * this batch; the re-sent copy is then dropped by the dedup window instead of doubling rows.
+ * The ingest path of sensor streams, stored in **units**: consecutive batches of one sensor epoch
+ * that the collector stores together (server/collector/link.ts decides the boundaries). Exactly
+ * once in storage, through crashes at any point and re-reads with other arrival timing:
+ *
+ * 1. The unit's row in `sensor_batches` is written FIRST. It is the intent: the seq range
+ *    [first, last] and what is known about it (events, rows per table, gap, drops).
+ * 2. Then the data inserts (process_events, sensor_gaps), every one of them carrying the unit's
+ *    dedup token `${sensor}:${epoch}:${first}-${last}`; ClickHouse drops a second copy of an
+ *    insert with a token it has seen (the tables' dedup window).
+ * 3. Units are stored one after the other, so only the newest recorded unit of a sensor can be
+ *    incomplete. A collector (re)starting resumes *before* it and forms its first unit exactly
+ *    [first, last] again — same token, so whatever was stored already is dropped and whatever
+ *    was not is stored. A re-read from the beginning reproduces every recorded unit's boundaries.
+ * 4. When the newest unit cannot be redone (the sensor restarted, or no longer holds those seqs),
+ *    the collector counts what was stored of it (countUnitRows) and records the shortfall as a
+ *    `unit_shortfall` gap.
+ *
+ * All SQL of the path lives here; rows are canonical (db/encoding.ts) and inserted through
+ * db/query.ts (RowBinary files when embedded, JSONEachRow for a server).
  */
 
-export type SensorGapKind = 'seq_gap' | 'restart' | 'kernel_drop' | 'user_drop' | 'stream_error' | 'rejected_batch';
+export type SensorGapKind =
+  | 'seq_gap'
+  | 'restart'
+  | 'kernel_drop'
+  | 'user_drop'
+  | 'stream_error'
+  | 'rejected_batch'
+  | 'unit_shortfall';
 
 export interface SensorGap {
   sensor: string;
@@ -24,138 +47,122 @@ export interface SensorGap {
   detail: string;
 }
 
-export function batchToken(batch: Pick<EventBatch, 'sensor' | 'epoch' | 'firstSeq' | 'lastSeq'>): string {
-  return `${batch.sensor}:${batch.epoch}:${batch.firstSeq}-${batch.lastSeq}`;
+/** A unit as recorded in sensor_batches (the intent). Seqs, counts and times as decimal strings. */
+export interface StreamUnit {
+  sensor: string;
+  epoch: string;
+  firstSeq: string;
+  lastSeq: string;
+  /** Events in the unit (last − first + 1: a unit never spans a gap). */
+  events: number;
+  /** Rows the unit writes to process_events (events of other kinds are not stored there). */
+  processRows: number;
+  /** Seqs before first_seq were asked for but not held (`missing` of them), or a new epoch began. */
+  gap: boolean;
+  missing: string;
+  dropped: string;
+  droppedKernel: string;
+  droppedUser: string;
+  /** The first and last events' times; min/max over all of them (bounds for countUnitRows). */
+  firstTsNs: string;
+  lastTsNs: string;
+  minTsNs: string;
+  maxTsNs: string;
+  receivedAtNs: string;
 }
 
-/** Maps one proto event to its process_events row; null for event kinds stored elsewhere. */
-export function processEventRow(event: Event, batch: Pick<EventBatch, 'sensor' | 'epoch'>): Record<string, unknown> | null {
-  const base = {
+export function unitToken(unit: Pick<StreamUnit, 'sensor' | 'epoch' | 'firstSeq' | 'lastSeq'>): string {
+  return `${unit.sensor}:${unit.epoch}:${unit.firstSeq}-${unit.lastSeq}`;
+}
+
+/**
+ * Maps one proto event to its canonical process_events row; null for event kinds stored
+ * elsewhere. Every row has every key (undefined = the column's default), so rows share one shape
+ * and the generated encoder reads them at full speed.
+ */
+export function processEventRow(event: Event, sensor: string, epoch: string): CanonicalRow | null {
+  const body = event.body;
+  if (!body) return null;
+  let exec: Extract<NonNullable<Event['body']>, { $case: 'exec' }>['value'] | undefined;
+  let fork: Extract<NonNullable<Event['body']>, { $case: 'fork' }>['value'] | undefined;
+  let exit: Extract<NonNullable<Event['body']>, { $case: 'exit' }>['value'] | undefined;
+  if (body.$case === 'exec') exec = body.value;
+  else if (body.$case === 'fork') fork = body.value;
+  else if (body.$case === 'exit') exit = body.value;
+  else return null;
+  const container = exec?.container;
+  return {
     node: event.node,
-    sensor: batch.sensor,
-    epoch: batch.epoch,
+    sensor,
+    epoch,
     seq: event.seq,
-    ts: nsToClickHouse(event.tsNs),
+    ts: event.tsNs,
+    kind: body.$case,
     exec_id: event.execId,
+    parent_exec_id: exec?.parentExecId,
     pid: event.pid,
     tid: event.tid,
+    ppid: exec ? exec.ppid : fork?.parentPid,
+    uid: exec?.uid,
+    gid: exec?.gid,
+    auid: exec?.auid,
+    binary: exec?.binary,
+    argv: exec?.argv,
+    argv_truncated: exec?.argvTruncated,
+    cwd: exec?.cwd,
+    comm: exec?.comm,
+    cgroup_id: exec?.cgroupId,
+    cgroup_path: exec?.cgroupPath,
+    container_runtime: container?.runtime,
+    container_id: container?.containerId,
+    pod_uid: container?.podUid,
+    pod_name: container?.podName,
+    pod_namespace: container?.namespace,
+    seeded: exec?.seeded,
+    // exec: when the image started (seeded processes started before the sensor); else the event.
+    start_ts: exec && exec.startNs !== '0' ? exec.startNs : event.tsNs,
+    child_pid: fork?.childPid,
+    exit_code: exit?.exitCode,
+    exit_signal: exit?.signal,
   };
-  const body = event.body;
-  switch (body?.$case) {
-    case 'exec': {
-      const e = body.value;
-      return {
-        ...base,
-        kind: 'exec',
-        parent_exec_id: e.parentExecId,
-        ppid: e.ppid,
-        uid: e.uid,
-        gid: e.gid,
-        auid: e.auid,
-        binary: e.binary,
-        argv: e.argv,
-        argv_truncated: e.argvTruncated,
-        cwd: e.cwd,
-        comm: e.comm,
-        cgroup_id: e.cgroupId,
-        cgroup_path: e.cgroupPath,
-        container_runtime: e.container?.runtime ?? '',
-        container_id: e.container?.containerId ?? '',
-        pod_uid: e.container?.podUid ?? '',
-        pod_name: e.container?.podName ?? '',
-        pod_namespace: e.container?.namespace ?? '',
-        seeded: e.seeded,
-        start_ts: nsToClickHouse(e.startNs !== '0' ? e.startNs : event.tsNs),
-      };
-    }
-    case 'fork':
-      return { ...base, kind: 'fork', ppid: body.value.parentPid, child_pid: body.value.childPid, start_ts: nsToClickHouse(event.tsNs) };
-    case 'exit':
-      return {
-        ...base,
-        kind: 'exit',
-        exit_code: body.value.exitCode,
-        exit_signal: body.value.signal,
-        start_ts: nsToClickHouse(event.tsNs),
-      };
-    default:
-      return null;
-  }
 }
 
-/** Stores one batch of a sensor stream, idempotently (see the module comment). */
-export async function storeEventBatch(db: Db, batch: EventBatch, receivedAtNs: bigint): Promise<void> {
-  const token = batchToken(batch);
-  const processRows: Record<string, unknown>[] = [];
-  for (const event of batch.events) {
-    const row = processEventRow(event, batch);
-    if (row) processRows.push(row);
-  }
-  await insertRows(db, { table: 'process_events', rows: processRows, tag: 'ingest:process_events', dedupToken: token });
-
-  const firstTs = batch.events[0]?.tsNs ?? receivedAtNs.toString();
-  const lastTs = batch.events.at(-1)?.tsNs ?? firstTs;
+/** The gaps and drops a unit's record describes (stored with the unit's token). */
+export function unitGaps(unit: StreamUnit): SensorGap[] {
   const gaps: SensorGap[] = [];
+  const base = { sensor: unit.sensor, epoch: unit.epoch, tsNs: unit.firstTsNs };
   // gap with nothing missing is the first batch of a new epoch: the collector records the restart.
-  if (batch.gap && batch.missing !== '0') {
-    const first = BigInt(batch.firstSeq);
-    const missing = BigInt(batch.missing);
+  if (unit.gap && unit.missing !== '0') {
+    const first = BigInt(unit.firstSeq);
+    const missing = BigInt(unit.missing);
     gaps.push({
-      sensor: batch.sensor,
-      epoch: batch.epoch,
+      ...base,
       kind: 'seq_gap',
       fromSeq: (first - missing > 0n ? first - missing : 0n).toString(),
       toSeq: (first > 0n ? first - 1n : 0n).toString(),
-      count: batch.missing,
-      tsNs: firstTs,
-      detail: `the sensor no longer held ${batch.missing} event(s) before seq ${batch.firstSeq}`,
+      count: unit.missing,
+      detail: `the sensor no longer held ${unit.missing} event(s) before seq ${unit.firstSeq}`,
     });
   }
-  if (batch.droppedKernel !== '0') {
-    gaps.push({ ...dropGap(batch, 'kernel_drop', batch.droppedKernel, firstTs), detail: `${batch.droppedKernel} event(s) lost in the kernel ring buffer` });
+  const range = { fromSeq: unit.firstSeq, toSeq: unit.lastSeq };
+  if (unit.droppedKernel !== '0') {
+    gaps.push({ ...base, ...range, kind: 'kernel_drop', count: unit.droppedKernel, detail: `${unit.droppedKernel} event(s) lost in the kernel ring buffer` });
   }
-  if (batch.droppedUser !== '0') {
-    gaps.push({ ...dropGap(batch, 'user_drop', batch.droppedUser, firstTs), detail: `${batch.droppedUser} event(s) the sensor could not queue` });
+  if (unit.droppedUser !== '0') {
+    gaps.push({ ...base, ...range, kind: 'user_drop', count: unit.droppedUser, detail: `${unit.droppedUser} event(s) the sensor could not queue` });
   }
-  const otherDrops = BigInt(batch.dropped) - BigInt(batch.droppedKernel) - BigInt(batch.droppedUser);
+  const otherDrops = BigInt(unit.dropped) - BigInt(unit.droppedKernel) - BigInt(unit.droppedUser);
   if (otherDrops > 0n) {
-    gaps.push({ ...dropGap(batch, 'user_drop', otherDrops.toString(), firstTs), detail: `${otherDrops} event(s) dropped by the sensor` });
+    gaps.push({ ...base, ...range, kind: 'user_drop', count: otherDrops.toString(), detail: `${otherDrops} event(s) dropped by the sensor` });
   }
-  await insertRows(db, { table: 'sensor_gaps', rows: gaps.map(gapRow), tag: 'ingest:sensor_gaps', dedupToken: token });
-
-  await insertRows(db, {
-    table: 'sensor_batches',
-    rows: [
-      {
-        sensor: batch.sensor,
-        epoch: batch.epoch,
-        first_seq: batch.firstSeq,
-        last_seq: batch.lastSeq,
-        events: batch.events.length,
-        gap: batch.gap,
-        missing: batch.missing,
-        dropped: batch.dropped,
-        dropped_kernel: batch.droppedKernel,
-        dropped_user: batch.droppedUser,
-        first_ts: nsToClickHouse(firstTs),
-        last_ts: nsToClickHouse(lastTs),
-        received_at: nsToClickHouse(receivedAtNs),
-      },
-    ],
-    tag: 'ingest:sensor_batches',
-    dedupToken: token,
-  });
+  return gaps;
 }
 
-function dropGap(batch: EventBatch, kind: SensorGapKind, count: string, tsNs: string): SensorGap {
-  return { sensor: batch.sensor, epoch: batch.epoch, kind, fromSeq: batch.firstSeq, toSeq: batch.lastSeq, count, tsNs, detail: '' };
-}
-
-function gapRow(gap: SensorGap): Record<string, unknown> {
+function gapRow(gap: SensorGap): CanonicalRow {
   return {
     sensor: gap.sensor,
     epoch: gap.epoch,
-    ts: nsToClickHouse(gap.tsNs),
+    ts: gap.tsNs,
     kind: gap.kind,
     from_seq: gap.fromSeq,
     to_seq: gap.toSeq,
@@ -164,37 +171,230 @@ function gapRow(gap: SensorGap): Record<string, unknown> {
   };
 }
 
-/** Records a gap the collector itself observed (restart, stream error, rejected batch). */
-export async function recordSensorGap(db: Db, gap: SensorGap): Promise<void> {
+function unitRow(unit: StreamUnit): CanonicalRow {
+  return {
+    sensor: unit.sensor,
+    epoch: unit.epoch,
+    first_seq: unit.firstSeq,
+    last_seq: unit.lastSeq,
+    events: unit.events,
+    process_rows: unit.processRows,
+    gap: unit.gap,
+    missing: unit.missing,
+    dropped: unit.dropped,
+    dropped_kernel: unit.droppedKernel,
+    dropped_user: unit.droppedUser,
+    first_ts: unit.firstTsNs,
+    last_ts: unit.lastTsNs,
+    min_ts: unit.minTsNs,
+    max_ts: unit.maxTsNs,
+    received_at: unit.receivedAtNs,
+  };
+}
+
+/** A unit encoded for storage: the intent, then the data inserts. */
+export interface PreparedUnit {
+  unit: StreamUnit;
+  token: string;
+  intent: PreparedInsert;
+  data: { tag: string; insert: PreparedInsert }[];
+}
+
+/** What a unit's events say about it (the rest of its record comes from the stream). */
+export type UnitContents = Pick<StreamUnit, 'events' | 'processRows' | 'firstTsNs' | 'lastTsNs' | 'minTsNs' | 'maxTsNs'>;
+
+/**
+ * The data of one unit, encoded as its events arrive (CPU only, no storage): decoded events are
+ * dropped right after, instead of being held — with their rows — until the unit closes.
+ */
+export class UnitBuilder {
+  private readonly rows: InsertBuilder;
+  private events = 0;
+  private firstTs = '';
+  private lastTs = '';
+  private minTs = '';
+  private maxTs = '';
+
+  constructor(
+    private readonly db: Db,
+    readonly sensor: string,
+    readonly epoch: string,
+    expectedEvents?: number,
+  ) {
+    this.rows = insertBuilder(db, { table: processEvents, expectedRows: expectedEvents });
+  }
+
+  /** Adds events (in seq order, following the ones added before). */
+  add(events: readonly Event[]): void {
+    for (const event of events) {
+      const ts = event.tsNs;
+      if (this.events === 0) this.firstTs = this.minTs = this.maxTs = ts;
+      else if (nsLess(ts, this.minTs)) this.minTs = ts;
+      else if (nsLess(this.maxTs, ts)) this.maxTs = ts;
+      this.lastTs = ts;
+      this.events++;
+      const row = processEventRow(event, this.sensor, this.epoch);
+      if (row) this.rows.add(row);
+    }
+  }
+
+  contents(): UnitContents {
+    return {
+      events: this.events,
+      processRows: this.rows.rows,
+      firstTsNs: this.firstTs,
+      lastTsNs: this.lastTs,
+      minTsNs: this.minTs,
+      maxTsNs: this.maxTs,
+    };
+  }
+
+  /**
+   * The unit ready to store, under `unit`'s record: the intent (sensor_batches), its events
+   * (process_events) and the gaps it describes (sensor_gaps). The record must count the rows
+   * encoded here: it is what a later verification counts against.
+   */
+  prepare(unit: StreamUnit): PreparedUnit {
+    if (unit.processRows !== this.rows.rows || unit.sensor !== this.sensor || unit.epoch !== this.epoch) {
+      throw new Error(`unit ${unitToken(unit)} records ${unit.processRows} process rows, ${this.rows.rows} were encoded`);
+    }
+    return {
+      unit,
+      token: unitToken(unit),
+      intent: prepareInsert(this.db, { table: sensorBatches, rows: [unitRow(unit)] }),
+      data: [
+        { tag: 'ingest:process_events', insert: this.rows.finish() },
+        { tag: 'ingest:sensor_gaps', insert: prepareInsert(this.db, { table: sensorGaps, rows: unitGaps(unit).map(gapRow) }) },
+      ],
+    };
+  }
+}
+
+/** Stores a prepared unit: the intent row first, then the data, all with the unit's token. */
+export async function storePreparedUnit(db: Db, prepared: PreparedUnit): Promise<void> {
+  await runInsert(db, prepared.intent, { tag: 'ingest:sensor_batches', dedupToken: prepared.token });
+  for (const { tag, insert } of prepared.data) await runInsert(db, insert, { tag, dedupToken: prepared.token });
+}
+
+/** Stores one batch as a unit of its own, idempotently (see the module comment). */
+export async function storeEventBatch(db: Db, batch: EventBatch, receivedAtNs: bigint): Promise<void> {
+  const builder = new UnitBuilder(db, batch.sensor, batch.epoch, batch.events.length);
+  builder.add(batch.events);
+  const contents = builder.contents();
+  const received = receivedAtNs.toString();
+  const unit: StreamUnit = {
+    sensor: batch.sensor,
+    epoch: batch.epoch,
+    firstSeq: batch.firstSeq,
+    lastSeq: batch.lastSeq,
+    gap: batch.gap,
+    missing: batch.missing,
+    dropped: batch.dropped,
+    droppedKernel: batch.droppedKernel,
+    droppedUser: batch.droppedUser,
+    receivedAtNs: received,
+    ...contents,
+    ...(contents.events === 0 ? { firstTsNs: received, lastTsNs: received, minTsNs: received, maxTsNs: received } : {}),
+  };
+  await storePreparedUnit(db, builder.prepare(unit));
+}
+
+/** Decimal nanosecond strings compared as numbers (no BigInt). */
+export function nsLess(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length < b.length : a < b;
+}
+
+/**
+ * Records a gap the collector itself observed (restart, stream error, rejected batch, shortfall).
+ * Idempotent: the dedup token is `token` when given (what identifies the observation, e.g. which
+ * epoch followed which), else derived from the gap's fields.
+ */
+export async function recordSensorGap(db: Db, gap: SensorGap, token?: string): Promise<void> {
   await insertRows(db, {
-    table: 'sensor_gaps',
+    table: sensorGaps,
     rows: [gapRow(gap)],
     tag: 'ingest:sensor_gaps',
-    dedupToken: `${gap.sensor}:${gap.epoch}:${gap.kind}:${gap.fromSeq}-${gap.toSeq}:${gap.tsNs}`,
+    dedupToken: token ?? `${gap.sensor}:${gap.epoch}:${gap.kind}:${gap.fromSeq}-${gap.toSeq}:${gap.tsNs}`,
   });
 }
 
-/** Where to resume a sensor's stream: its newest epoch and the last sequence number stored in it. */
-export async function getResumePoint(db: Db, sensor: string): Promise<{ epoch: string; lastSeq: string } | null> {
-  const rows = await selectRows<{ epoch: string; lastSeq: string }>(db, {
-    sql: `SELECT epoch, max(last_seq) AS lastSeq
+const UNIT_COLUMNS = `sensor, epoch, first_seq AS firstSeq, last_seq AS lastSeq, events, process_rows AS processRows,
+  gap, missing, dropped, dropped_kernel AS droppedKernel, dropped_user AS droppedUser,
+  toString(toUnixTimestamp64Nano(first_ts)) AS firstTsNs, toString(toUnixTimestamp64Nano(last_ts)) AS lastTsNs,
+  toString(toUnixTimestamp64Nano(min_ts)) AS minTsNs, toString(toUnixTimestamp64Nano(max_ts)) AS maxTsNs,
+  toString(toUnixTimestamp64Nano(received_at)) AS receivedAtNs`;
+
+interface UnitRowOut extends Omit<StreamUnit, 'events' | 'processRows' | 'gap'> {
+  events: number | string;
+  processRows: number | string;
+  gap: boolean | number;
+}
+
+function toUnit(row: UnitRowOut): StreamUnit {
+  return { ...row, events: Number(row.events), processRows: Number(row.processRows), gap: Boolean(row.gap) };
+}
+
+/**
+ * Where to resume a sensor's stream: its newest epoch and the newest unit recorded in it (which
+ * may be incomplete: the collector resumes before it and redoes it). lastSeq: its last seq.
+ */
+export async function getResumePoint(db: Db, sensor: string): Promise<{ epoch: string; lastSeq: string; unit: StreamUnit } | null> {
+  const rows = await selectRows<UnitRowOut>(db, {
+    sql: `SELECT ${UNIT_COLUMNS}
           FROM sensor_batches
           WHERE sensor = {sensor:String}
             AND epoch = (SELECT argMax(epoch, received_at) FROM sensor_batches WHERE sensor = {sensor:String})
-          GROUP BY epoch`,
+          ORDER BY last_seq DESC, first_seq DESC
+          LIMIT 1`,
     params: { sensor },
     tag: 'ingest:resume_point',
   });
-  return rows[0] ?? null;
+  const unit = rows[0] ? toUnit(rows[0]) : null;
+  return unit ? { epoch: unit.epoch, lastSeq: unit.lastSeq, unit } : null;
+}
+
+/** The units recorded for a sensor epoch that end at or after `fromSeq`, in seq order. */
+export async function listUnits(db: Db, sensor: string, epoch: string, fromSeq: string): Promise<StreamUnit[]> {
+  const rows = await selectRows<UnitRowOut>(db, {
+    sql: `SELECT ${UNIT_COLUMNS}
+          FROM sensor_batches
+          WHERE sensor = {sensor:String} AND epoch = {epoch:String} AND last_seq >= {from:UInt64}
+          ORDER BY first_seq, last_seq
+          LIMIT 1 BY first_seq, last_seq`,
+    params: { sensor, epoch, from: fromSeq },
+    tag: 'ingest:list_units',
+  });
+  return rows.map(toUnit);
+}
+
+/** How many process_events rows of a unit's seq range are stored (bounded by its times). */
+export async function countUnitRows(db: Db, unit: StreamUnit): Promise<number> {
+  const rows = await selectRows<{ n: string }>(db, {
+    sql: `SELECT count() AS n FROM (
+            SELECT DISTINCT seq FROM process_events
+            WHERE sensor = {sensor:String} AND epoch = {epoch:String}
+              AND seq BETWEEN {first:UInt64} AND {last:UInt64}
+              AND ts BETWEEN {minTs:DateTime64(9, 'UTC')} AND {maxTs:DateTime64(9, 'UTC')})`,
+    params: {
+      sensor: unit.sensor,
+      epoch: unit.epoch,
+      first: unit.firstSeq,
+      last: unit.lastSeq,
+      minTs: nsToClickHouse(unit.minTsNs),
+      maxTs: nsToClickHouse(unit.maxTsNs),
+    },
+    tag: 'ingest:count_unit_rows',
+  });
+  return Number(rows[0]?.n ?? 0);
 }
 
 export async function recordSensorStatus(db: Db, status: SensorStatus, observedAtNs: bigint): Promise<void> {
   await insertRows(db, {
-    table: 'sensor_status',
+    table: sensorStatus,
     rows: [
       {
         sensor: status.sensor,
-        observed_at: nsToClickHouse(observedAtNs),
+        observed_at: observedAtNs.toString(),
         epoch: status.epoch,
         node: status.node,
         mode: status.mode,
@@ -206,7 +406,7 @@ export async function recordSensorStatus(db: Db, status: SensorStatus, observedA
         dropped_kernel: status.droppedKernel,
         dropped_user: status.droppedUser,
         uptime_ns: status.uptimeNs,
-        started_at: nsToClickHouse(status.startedAtNs),
+        started_at: status.startedAtNs,
         status_json: JSON.stringify(status),
       },
     ],

@@ -5,7 +5,7 @@ import type { TableDef, ViewDef } from './types';
  * live in db/repositories/*. Timestamps are DateTime64(9, 'UTC'): nanoseconds end to end.
  *
  * Idempotent inserts: each insert carries an `insert_deduplication_token` derived from the sensor,
- * its producer epoch and the batch's sequence range. A plain MergeTree only honours it when
+ * its producer epoch and the stored unit's sequence range. A plain MergeTree only honours it when
  * `non_replicated_deduplication_window` > 0 (the default is 0), hence the setting on every
  * append-only table that receives sensor batches.
  */
@@ -129,23 +129,30 @@ FROM (
 GROUP BY src.node, src.exec_id`,
 };
 
-/** One row per batch stored from a sensor stream: the sequence ranges, gaps and drops it carried. */
+/**
+ * One row per unit stored from a sensor stream (consecutive batches of one epoch stored together:
+ * see db/repositories/sensorStream.ts). Written BEFORE the unit's data, as its intent: the newest
+ * row of a sensor is where the collector resumes, and what it redoes or verifies.
+ */
 export const sensorBatches: TableDef = {
   name: 'sensor_batches',
-  comment: 'Batches received from sensor streams (resume points, gaps, drops)',
+  comment: 'Units stored from sensor streams, written before their data (resume points, gaps, drops)',
   columns: [
     { name: 'sensor', type: 'LowCardinality(String)' },
     { name: 'epoch', type: 'String' },
     { name: 'first_seq', type: 'UInt64' },
     { name: 'last_seq', type: 'UInt64' },
     { name: 'events', type: 'UInt32' },
+    { name: 'process_rows', type: 'UInt32', comment: 'rows the unit writes to process_events' },
     { name: 'gap', type: 'Bool' },
     { name: 'missing', type: 'UInt64' },
     { name: 'dropped', type: 'UInt64' },
     { name: 'dropped_kernel', type: 'UInt64' },
     { name: 'dropped_user', type: 'UInt64' },
-    { name: 'first_ts', type: "DateTime64(9, 'UTC')" },
-    { name: 'last_ts', type: "DateTime64(9, 'UTC')" },
+    { name: 'first_ts', type: "DateTime64(9, 'UTC')", comment: 'time of the first event' },
+    { name: 'last_ts', type: "DateTime64(9, 'UTC')", comment: 'time of the last event' },
+    { name: 'min_ts', type: "DateTime64(9, 'UTC')", comment: 'earliest event time (bounds verification scans)' },
+    { name: 'max_ts', type: "DateTime64(9, 'UTC')", comment: 'latest event time' },
     { name: 'received_at', type: "DateTime64(9, 'UTC')" },
   ],
   engine: 'MergeTree',
@@ -166,7 +173,8 @@ export const sensorGaps: TableDef = {
     { name: 'ts', type: "DateTime64(9, 'UTC')" },
     {
       name: 'kind',
-      type: "Enum8('seq_gap' = 1, 'restart' = 2, 'kernel_drop' = 3, 'user_drop' = 4, 'stream_error' = 5, 'rejected_batch' = 6)",
+      type: "Enum8('seq_gap' = 1, 'restart' = 2, 'kernel_drop' = 3, 'user_drop' = 4, 'stream_error' = 5, 'rejected_batch' = 6, 'unit_shortfall' = 7)",
+      comment: 'unit_shortfall: part of a unit was recorded but never stored, and the sensor no longer held it',
     },
     { name: 'from_seq', type: 'UInt64' },
     { name: 'to_seq', type: 'UInt64' },

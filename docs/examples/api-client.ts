@@ -1,7 +1,9 @@
 /**
  * A script against the cockpit's typed API: finds recent processes by binary and prints each
- * one's ancestry. Run it with:
+ * one's ancestry. Run it with an API token (made by an admin: `npm run tokens -- create --name
+ * my-script --role viewer --expires 30d`, or on the API tokens page), kept in the environment:
  *
+ *   export SOC_TOKEN=soc_pat_…
  *   npx tsx docs/examples/api-client.ts http://localhost:3000 sleep
  *
  * Types come from the server's router (`AppRouter`): inputs are checked while you write, and
@@ -11,9 +13,15 @@ import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '../../server/trpc/root';
 
 const [baseUrl = 'http://localhost:3000', binary = 'sleep'] = process.argv.slice(2);
+const token = process.env.SOC_TOKEN;
+if (!token?.startsWith('soc_pat_')) {
+  console.error('set SOC_TOKEN to an API token (soc_pat_…): npm run tokens -- create --name my-script --role viewer --expires 30d');
+  process.exit(2);
+}
 
 const api = createTRPCClient<AppRouter>({
-  links: [httpBatchLink({ url: `${baseUrl}/api/trpc` })],
+  // The token goes in every request as a bearer token; it is never sent in a URL.
+  links: [httpBatchLink({ url: `${baseUrl}/api/trpc`, headers: { authorization: `Bearer ${token}` } })],
 });
 
 const NS_PER_MS = 1_000_000n;
@@ -32,6 +40,8 @@ async function main(): Promise<void> {
     }
     console.log(`  (chain ends: ${end})`);
   }
+  const me = await api.auth.me.query();
+  console.log(`\n(calling as token "${me.name}", role ${me.role})`);
   const { sensors } = await api.sensors.list.query();
   for (const s of sensors) {
     console.log(`sensor ${s.name}: ${s.status?.mode ?? 'no status'}, ${s.connection.state}, drops ${s.status?.droppedKernel ?? '?'}/${s.status?.droppedUser ?? '?'}`);
@@ -39,7 +49,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // Errors carry the API's message and code: "invalid input: …" (BAD_REQUEST), "storage unavailable: …" (SERVICE_UNAVAILABLE).
+  // Errors carry the API's message and code: "invalid input: …" (BAD_REQUEST), "storage unavailable: …"
+  // (SERVICE_UNAVAILABLE), UNAUTHORIZED (no, expired or revoked token), FORBIDDEN (the token's role lacks the scope).
   if (error instanceof TRPCClientError) console.error(`${error.data?.code ?? 'ERROR'}: ${error.message}`);
   else console.error(error);
   process.exit(1);

@@ -49,6 +49,14 @@ export function e2eRun(): E2eRun {
   return run;
 }
 
+/** Browser storage state (the session cookie) of a signed-in user of each role, written by the global setup. */
+export function storageStatePath(run: E2eRun, role: 'viewer' | 'admin'): string {
+  return path.join(run.dir, `state-${role}.json`);
+}
+
+/** Set by the global setup for the specs: the accounts it created, as JSON `{ viewer, admin }` of `{ email, password }`. */
+export const ACCOUNTS_ENV = 'SOC_E2E_ACCOUNTS';
+
 /** Set by the global setup for the specs: "ok", or why a sensor is not running. */
 export const LIVE_SENSOR_ENV = 'SOC_E2E_LIVE_SENSOR';
 export const REPLAY_SENSOR_ENV = 'SOC_E2E_REPLAY_SENSOR';

@@ -77,6 +77,83 @@ async function gaps(sensor: string) {
   });
 }
 
+interface UnitRow {
+  epoch: string;
+  first: number;
+  last: number;
+  events: number;
+  processRows: number;
+}
+
+async function units(sensor: string): Promise<UnitRow[]> {
+  const rows = await selectRows<{ epoch: string; first: string; last: string; events: number; processRows: number }>(db, {
+    sql: `SELECT epoch, first_seq AS first, last_seq AS last, events, process_rows AS processRows
+          FROM sensor_batches WHERE sensor = {sensor:String} ORDER BY received_at, first_seq`,
+    params: { sensor },
+    tag: 'test',
+  });
+  return rows.map((r) => ({ epoch: r.epoch, first: Number(r.first), last: Number(r.last), events: Number(r.events), processRows: Number(r.processRows) }));
+}
+
+/**
+ * The unit protocol's invariants, from storage: units of one epoch never overlap, each unit's
+ * range holds exactly its recorded rows (one per seq, none twice), and no stored row lies outside
+ * a unit. Returns the units.
+ */
+async function expectUnitsConsistent(sensor: string, options: { incomplete?: string } = {}): Promise<UnitRow[]> {
+  const all = await units(sensor);
+  const perSeq = await selectRows<{ epoch: string; seq: string; n: string }>(db, {
+    sql: `SELECT epoch, seq, count() AS n FROM process_events WHERE sensor = {sensor:String} GROUP BY epoch, seq`,
+    params: { sensor },
+    tag: 'test',
+  });
+  const stored = new Map(perSeq.map((r) => [`${r.epoch}:${r.seq}`, Number(r.n)]));
+  expect([...stored.values()].every((n) => n === 1)).toBe(true);
+  const covered = new Set<string>();
+  const byEpoch = new Map<string, UnitRow[]>();
+  for (const unit of all) {
+    byEpoch.set(unit.epoch, [...(byEpoch.get(unit.epoch) ?? []), unit]);
+    expect(unit.events).toBe(unit.last - unit.first + 1);
+    let present = 0;
+    for (let seq = unit.first; seq <= unit.last; seq++) {
+      const key = `${unit.epoch}:${seq}`;
+      expect(covered.has(key)).toBe(false);
+      covered.add(key);
+      if (stored.has(key)) present++;
+    }
+    if (`${unit.epoch}:${unit.first}-${unit.last}` !== options.incomplete) expect(present).toBe(unit.processRows);
+  }
+  for (const key of stored.keys()) expect(covered.has(key)).toBe(true);
+  for (const list of byEpoch.values()) {
+    const sorted = [...list].sort((a, b) => a.first - b.first);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.first).toBeGreaterThan(sorted[i - 1]!.last);
+  }
+  return all;
+}
+
+/**
+ * Storage whose process_events inserts fail for the units `fails` picks (by dedup token): before
+ * anything is written (a crash between the intent row and the data), or after the rows are in (a
+ * crash right after the data insert). `hits` lists the tokens that failed.
+ */
+function failingDb(mode: 'before' | 'after', fails: (token: string) => boolean) {
+  const hits: string[] = [];
+  const wrapped: Db = {
+    ...db,
+    rawExec: async (sql) => {
+      const token = /insert_deduplication_token = '([^']*)'/.exec(sql)?.[1] ?? '';
+      const failing = sql.startsWith('INSERT INTO process_events ') && fails(token);
+      if (failing) hits.push(token);
+      if (failing && mode === 'before') throw new Error(`injected failure before storing ${token}`);
+      await db.rawExec!(sql);
+      if (failing) throw new Error(`injected failure after storing ${token}`);
+    },
+  };
+  return { db: wrapped, hits };
+}
+
+const firstSeqOf = (token: string) => Number(/:(\d+)-\d+$/.exec(token)?.[1] ?? 0);
+
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'soc-collector-test-'));
   certs = await ensureCerts({ outDir: path.join(dir, 'pki') });
@@ -102,6 +179,7 @@ describe('collector', () => {
     await waitFor('2000 events stored', () => link('fx-a').lastStoredSeq === '2000');
     expect(await eventStats('fx-a')).toEqual({ rows: 2000, seqs: 2000, minSeq: 1, maxSeq: 2000 });
     const batches = await batchRows('fx-a');
+    expect(link('fx-a').batchesStored).toBeGreaterThanOrEqual(link('fx-a').unitsStored);
     expect(link('fx-a')).toMatchObject({ connected: true, epoch: sensor.epoch, rejectedBatches: 0 });
     await waitFor('status stored', async () => {
       const rows = await selectRows<{ mode: string }>(db, { sql: "SELECT mode FROM sensor_status WHERE sensor = 'fx-a'", tag: 'test' });
@@ -109,20 +187,25 @@ describe('collector', () => {
     });
     await stopCollector();
 
-    // From scratch: the whole stream again, same batch boundaries, same dedup tokens.
+    // From scratch: the whole stream again; the recorded units are formed again with the same
+    // boundaries and dedup tokens (arrival timing differs: everything is there at once now).
     collect(`fx-a=localhost:${sensor.port}`, { resume: 'beginning' });
     await waitFor('the same 2000 events received again', () => link('fx-a').eventsStored === 2000);
     expect(await eventStats('fx-a')).toEqual({ rows: 2000, seqs: 2000, minSeq: 1, maxSeq: 2000 });
     expect(await batchRows('fx-a')).toBe(batches);
     await stopCollector();
 
-    // Normal restart: resumes after what is stored, then takes new events.
+    // Normal restart: resumes just before the newest unit (formed again, deduplicated), then
+    // takes new events.
+    const newest = (await units('fx-a')).sort((a, b) => b.last - a.last)[0]!;
+    expect(newest.last).toBe(2000);
     collect(`fx-a=localhost:${sensor.port}`);
-    await waitFor('connected', () => link('fx-a').connected);
+    await waitFor('connected and the newest unit formed again', () => link('fx-a').connected && link('fx-a').eventsStored === newest.events);
     sensor.child.stdin!.write('append 100\n');
     await waitFor('2100 stored', () => link('fx-a').lastStoredSeq === '2100');
-    expect(link('fx-a').eventsStored).toBe(100);
+    expect(link('fx-a').eventsStored).toBe(newest.events + 100);
     expect(await eventStats('fx-a')).toEqual({ rows: 2100, seqs: 2100, minSeq: 1, maxSeq: 2100 });
+    await expectUnitsConsistent('fx-a');
   });
 
   it('loses nothing it received when the sensor is killed mid-stream, and records the restart', async () => {
@@ -154,6 +237,7 @@ describe('collector', () => {
     expect(Number(restart[0]!.to_seq)).toBe(storedOfFirst + lost);
     expect(restart[0]!.detail).toContain(second.epoch);
     expect(link('fx-b').reconnects).toBeGreaterThan(0);
+    await expectUnitsConsistent('fx-b');
   });
 
   it('records an inconsistent batch as rejected and goes on with the stream', async () => {
@@ -183,21 +267,138 @@ describe('collector', () => {
     let stalled = true;
     const stalledDb: Db = {
       ...db,
-      rawInsert: async (params) => {
+      rawExec: async (sql) => {
         if (stalled) await gate;
-        return db.rawInsert!(params);
+        return db.rawExec!(sql);
       },
     };
     const sensor = await startFixture(['--name', 'fx-d', '--events', '5000', '--per-tick', '500', '--tick-ms', '2']);
-    collect(`fx-d=localhost:${sensor.port}`, { db: stalledDb, queueBatches: 4 });
+    // Memory held: 4 queued batches, one unit being filled (≤ 256 events), one closed unit waiting
+    // for the one being stored.
+    collect(`fx-d=localhost:${sensor.port}`, { db: stalledDb, queueBatches: 4, unitMaxEvents: 256 });
     await waitFor('stream paused by a full queue', () => link('fx-d').paused);
     await new Promise((r) => setTimeout(r, 500));
     expect(link('fx-d').queueDepth).toBeLessThanOrEqual(4);
+    expect(link('fx-d').eventsReceived).toBeLessThan(5000);
     expect(link('fx-d').batchesStored).toBe(0);
     stalled = false;
     release();
     await waitFor('5000 stored', () => link('fx-d').lastStoredSeq === '5000');
     expect(await eventStats('fx-d')).toEqual({ rows: 5000, seqs: 5000, minSeq: 1, maxSeq: 5000 });
+    expect((await expectUnitsConsistent('fx-d')).every((u) => u.events <= 256)).toBe(true);
+  });
+});
+
+describe('collector units: exactly once through crashes and re-reads', () => {
+  it('redoes a unit whose intent was recorded but whose data insert never happened (crash in between)', async () => {
+    const sensor = await startFixture(['--name', 'fx-f', '--events', '3000', '--per-tick', '100', '--tick-ms', '5']);
+    const failing = failingDb('before', (token) => firstSeqOf(token) > 1000);
+    collect(`fx-f=localhost:${sensor.port}`, { db: failing.db, unitMaxEvents: 300, unitEager: false, unitMaxDelayMs: 20 });
+    await waitFor('a data insert failing', () => failing.hits.length > 0 && /storage: store unit/.test(link('fx-f').lastError ?? ''));
+    await stopCollector(); // the "crash": the unit's intent row is there, its events are not
+    const token = failing.hits[0]!;
+    const incomplete = token.slice('fx-f:'.length);
+    const recorded = await units('fx-f');
+    const newest = recorded.sort((a, b) => b.last - a.last)[0]!;
+    expect(`${newest.epoch}:${newest.first}-${newest.last}`).toBe(incomplete);
+    expect((await eventStats('fx-f')).maxSeq).toBe(newest.first - 1);
+    await expectUnitsConsistent('fx-f', { incomplete });
+
+    // Restarted with other unit limits: the first unit is exactly the recorded one again.
+    collect(`fx-f=localhost:${sensor.port}`, { unitMaxEvents: 5000, unitMaxDelayMs: 200 });
+    await waitFor('3000 stored', () => link('fx-f').lastStoredSeq === '3000');
+    expect(await eventStats('fx-f')).toEqual({ rows: 3000, seqs: 3000, minSeq: 1, maxSeq: 3000 });
+    const after = await expectUnitsConsistent('fx-f');
+    expect(after.filter((u) => u.first === newest.first)).toEqual([newest]);
+    expect((await gaps('fx-f')).filter((g) => g.kind === 'unit_shortfall')).toEqual([]);
+  });
+
+  it('stores nothing twice when the collector died right after a data insert', async () => {
+    const sensor = await startFixture(['--name', 'fx-g', '--events', '3000', '--per-tick', '100', '--tick-ms', '5']);
+    const failing = failingDb('after', (token) => firstSeqOf(token) > 1000);
+    collect(`fx-g=localhost:${sensor.port}`, { db: failing.db, unitMaxEvents: 300, unitEager: false, unitMaxDelayMs: 20 });
+    await waitFor('a data insert failing after it stored', () => failing.hits.length > 1);
+    await stopCollector();
+    const newest = (await units('fx-g')).sort((a, b) => b.last - a.last)[0]!;
+    // The retries were deduplicated: the unit's rows are there once.
+    expect(await eventStats('fx-g')).toEqual({ rows: newest.last, seqs: newest.last, minSeq: 1, maxSeq: newest.last });
+
+    collect(`fx-g=localhost:${sensor.port}`, { unitMaxEvents: 64, unitEager: true });
+    await waitFor('3000 stored', () => link('fx-g').lastStoredSeq === '3000');
+    expect(await eventStats('fx-g')).toEqual({ rows: 3000, seqs: 3000, minSeq: 1, maxSeq: 3000 });
+    const after = await expectUnitsConsistent('fx-g');
+    expect(after.filter((u) => u.first === newest.first)).toEqual([newest]);
+  });
+
+  it('records the shortfall of an incomplete unit it can no longer redo (the sensor restarted meanwhile)', async () => {
+    const first = await startFixture(['--name', 'fx-h', '--events', '2000', '--per-tick', '100', '--tick-ms', '5']);
+    const failing = failingDb('before', (token) => firstSeqOf(token) > 600);
+    collect(`fx-h=localhost:${first.port}`, { db: failing.db, unitMaxEvents: 300, unitEager: false, unitMaxDelayMs: 20 });
+    await waitFor('a data insert failing', () => failing.hits.length > 0 && /storage: store unit/.test(link('fx-h').lastError ?? ''));
+    await stopCollector();
+    const lost = (await units('fx-h')).sort((a, b) => b.last - a.last)[0]!;
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await startFixture(['--name', 'fx-h', '--listen', `localhost:${first.port}`, '--events', '200']);
+    collect(`fx-h=localhost:${second.port}`);
+    await waitFor('second epoch stored', () => link('fx-h').epoch === second.epoch && link('fx-h').lastStoredSeq === '200');
+    const recorded = await gaps('fx-h');
+    expect(recorded.filter((g) => g.kind === 'unit_shortfall')).toEqual([
+      expect.objectContaining({ epoch: first.epoch, from_seq: String(lost.first), to_seq: String(lost.last), count: String(lost.processRows) }),
+    ]);
+    expect(recorded.filter((g) => g.kind === 'restart')).toEqual([expect.objectContaining({ epoch: first.epoch, from_seq: String(lost.last + 1) })]);
+    expect(await eventStats('fx-h', first.epoch)).toMatchObject({ rows: lost.first - 1, maxSeq: lost.first - 1 });
+    expect(await eventStats('fx-h', second.epoch)).toEqual({ rows: 200, seqs: 200, minSeq: 1, maxSeq: 200 });
+    await expectUnitsConsistent('fx-h', { incomplete: `${lost.epoch}:${lost.first}-${lost.last}` });
+  });
+
+  it('re-reads from the beginning with other arrival timing and stores nothing twice', async () => {
+    const sensor = await startFixture(['--name', 'fx-i', '--events', '4000', '--per-tick', '64', '--tick-ms', '5']);
+    // Part of the stream, in small units formed by time…
+    collect(`fx-i=localhost:${sensor.port}`, { unitMaxEvents: 500, unitEager: false, unitMaxDelayMs: 15 });
+    await waitFor('some stored', () => Number(link('fx-i').lastStoredSeq ?? 0) >= 1500);
+    await stopCollector();
+    const before = await units('fx-i');
+    const storedBefore = Math.max(...before.map((u) => u.last));
+    expect(storedBefore).toBeLessThan(4000);
+    // Consecutive sensor batches (64 events each) were stored together.
+    expect(before.some((u) => u.events > 64)).toBe(true);
+    // …then everything again from the beginning, all at once, in large eager units.
+    await waitFor('the sensor has appended everything', () => sensor.lines.some((l) => l.includes('"appended":4000')));
+    collect(`fx-i=localhost:${sensor.port}`, { resume: 'beginning', unitMaxEvents: 16384, unitEager: true, unitMaxDelayMs: 1000 });
+    await waitFor('4000 stored', () => link('fx-i').lastStoredSeq === '4000');
+    expect(link('fx-i').eventsStored).toBe(4000);
+    expect(await eventStats('fx-i')).toEqual({ rows: 4000, seqs: 4000, minSeq: 1, maxSeq: 4000 });
+    const after = await expectUnitsConsistent('fx-i');
+    // The units recorded first were formed again exactly; the rest are new and larger.
+    const key = (u: UnitRow) => `${u.first}-${u.last}`;
+    expect(after.filter((u) => u.last <= storedBefore).map(key)).toEqual(before.map(key));
+  });
+
+  it('never lets a unit span two epochs', async () => {
+    const first = await startFixture(['--name', 'fx-j', '--events', '20000', '--per-tick', '50', '--tick-ms', '5']);
+    // Units as large and slow as possible: a unit would have every chance to swallow a restart.
+    collect(`fx-j=localhost:${first.port}`, { unitMaxEvents: 100_000, unitEager: false, unitMaxDelayMs: 60_000 });
+    await waitFor('some events received', () => link('fx-j').eventsReceived >= 1000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await waitFor('link down', () => !link('fx-j').connected);
+    const ofFirst = link('fx-j').eventsReceived;
+    const second = await startFixture(['--name', 'fx-j', '--listen', `localhost:${first.port}`, '--events', '300']);
+    await waitFor('the second epoch received', () => link('fx-j').eventsReceived >= ofFirst + 300);
+    expect(link('fx-j').epoch).toBe(first.epoch); // nothing of the second stored yet: its unit is open
+    await stopCollector(); // the open unit of the second epoch is dropped, not stored
+    collect(`fx-j=localhost:${second.port}`, { unitMaxEvents: 100_000, unitEager: false, unitMaxDelayMs: 50 });
+    await waitFor('300 of the second epoch stored', () => link('fx-j').lastStoredSeq === '300' && link('fx-j').epoch === second.epoch);
+    const all = await expectUnitsConsistent('fx-j');
+    expect(new Set(all.map((u) => u.epoch))).toEqual(new Set([first.epoch, second.epoch]));
+    const firstEpoch = all.filter((u) => u.epoch === first.epoch);
+    expect(firstEpoch).toHaveLength(1); // the whole first stream, closed when it ended
+    expect(await eventStats('fx-j', first.epoch)).toMatchObject({ rows: firstEpoch[0]!.events, minSeq: 1 });
+    expect(await eventStats('fx-j', second.epoch)).toEqual({ rows: 300, seqs: 300, minSeq: 1, maxSeq: 300 });
+    // Seen by both collectors, recorded once.
+    expect((await gaps('fx-j')).filter((g) => g.kind === 'restart')).toHaveLength(1);
   });
 });
 

@@ -27,6 +27,11 @@ export interface StartCollectorOptions {
   db?: Db | (() => Promise<Db>);
   statusIntervalMs?: number;
   queueBatches?: number;
+  /** Unit limits and eager closing: see SensorLinkOptions. */
+  unitMaxEvents?: number;
+  unitMaxDelayMs?: number;
+  unitEager?: boolean;
+  unitQuietMs?: number;
   backoffMaxMs?: number;
   backoffInitialMs?: number;
   /** See SensorLinkOptions.resume (default 'stored'). */
@@ -80,6 +85,10 @@ export function startCollector(options: StartCollectorOptions = {}): void {
         log,
         statusIntervalMs: options.statusIntervalMs ?? tuning.statusIntervalMs,
         queueBatches: options.queueBatches ?? tuning.queueBatches,
+        unitMaxEvents: options.unitMaxEvents ?? tuning.unitMaxEvents,
+        unitMaxDelayMs: options.unitMaxDelayMs ?? tuning.unitMaxDelayMs,
+        unitEager: options.unitEager,
+        unitQuietMs: options.unitQuietMs,
         backoffMaxMs: options.backoffMaxMs ?? tuning.backoffMaxMs,
         backoffInitialMs: options.backoffInitialMs,
         resume: options.resume,

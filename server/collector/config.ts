@@ -7,6 +7,10 @@ import { z } from 'zod';
  *   COLLECTOR_STATUS_INTERVAL_MS  how often each sensor's Status is polled and stored (10 000)
  *   COLLECTOR_QUEUE_BATCHES       batches held between a stream and the inserts (16): when full,
  *                                 the stream is paused and the sensor sees backpressure
+ *   COLLECTOR_UNIT_MAX_EVENTS     consecutive batches are stored together as one unit of up to this
+ *                                 many events (65 536) …
+ *   COLLECTOR_UNIT_MAX_MS         … or this many ms after its first batch arrived (100); sooner
+ *                                 when storage is idle and nothing is queued
  *   COLLECTOR_BACKOFF_MAX_MS      cap of the reconnect backoff (30 000)
  * TLS: COCKPIT_TLS_CA, COCKPIT_TLS_CERT, COCKPIT_TLS_KEY (paths; read at every dial, so rotated
  * files are picked up on the next reconnect).
@@ -24,6 +28,8 @@ export interface SensorEndpoint {
 export interface CollectorTuning {
   statusIntervalMs: number;
   queueBatches: number;
+  unitMaxEvents: number;
+  unitMaxDelayMs: number;
   backoffMaxMs: number;
 }
 
@@ -89,6 +95,8 @@ const intFromEnv = (fallback: number, min: number, max: number) =>
 const envSchema = z.object({
   COLLECTOR_STATUS_INTERVAL_MS: intFromEnv(10_000, 100, 3_600_000),
   COLLECTOR_QUEUE_BATCHES: intFromEnv(16, 1, 1024),
+  COLLECTOR_UNIT_MAX_EVENTS: intFromEnv(65_536, 1, 1_048_576),
+  COLLECTOR_UNIT_MAX_MS: intFromEnv(100, 0, 60_000),
   COLLECTOR_BACKOFF_MAX_MS: intFromEnv(30_000, 100, 600_000),
 });
 
@@ -103,6 +111,8 @@ export function collectorTuningFromEnv(env: Record<string, string | undefined> =
   return {
     statusIntervalMs: parsed.data.COLLECTOR_STATUS_INTERVAL_MS,
     queueBatches: parsed.data.COLLECTOR_QUEUE_BATCHES,
+    unitMaxEvents: parsed.data.COLLECTOR_UNIT_MAX_EVENTS,
+    unitMaxDelayMs: parsed.data.COLLECTOR_UNIT_MAX_MS,
     backoffMaxMs: parsed.data.COLLECTOR_BACKOFF_MAX_MS,
   };
 }

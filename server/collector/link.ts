@@ -1,8 +1,21 @@
 import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type { Db } from '../../db/client';
-import { getResumePoint, recordSensorGap, recordSensorStatus, storeEventBatch, type SensorGap } from '../../db/repositories/sensorStream';
-import { WatchRequest, type EventBatch, type SensorClient, type SensorStatus } from '../../sensor/gen/soc/sensor/v1/sensor';
-import { createSensorClient } from '../../sensor/src/grpc/client';
+import {
+  countUnitRows,
+  getResumePoint,
+  listUnits,
+  recordSensorGap,
+  recordSensorStatus,
+  storePreparedUnit,
+  UnitBuilder,
+  unitGaps,
+  unitToken,
+  type SensorGap,
+  type StreamUnit,
+  type UnitContents,
+} from '../../db/repositories/sensorStream';
+import { EventBatch, WatchRequest, type Event, type SensorStatus } from '../../sensor/gen/soc/sensor/v1/sensor';
+import { createWireSensorClient, type WireSensorClient } from '../../sensor/src/grpc/client';
 import type { TlsMaterial } from '../../sensor/src/grpc/server';
 import type { Logger } from '../../sensor/src/log';
 import type { SensorEndpoint } from './config';
@@ -21,10 +34,12 @@ export interface SensorLinkState {
   lastErrorAt: string | null;
   /** Times the link dialled again after a stream ended or failed. */
   reconnects: number;
-  /** Events received from the sensor and events stored (the difference is queued or rejected). */
+  /** Events taken from the stream and events stored (the difference is in a unit being filled or stored, or rejected). */
   eventsReceived: number;
   batchesStored: number;
   eventsStored: number;
+  /** Units stored (consecutive batches stored together, see db/repositories/sensorStream.ts). */
+  unitsStored: number;
   rejectedBatches: number;
   /** Batches waiting between the stream and storage, and whether the stream is paused for it. */
   queueDepth: number;
@@ -51,35 +66,124 @@ export interface SensorLinkOptions {
   backoffMaxMs: number;
   backoffInitialMs?: number;
   /**
+   * A unit closes at this many events (default 65 536; one larger batch makes a unit alone). Large
+   * on purpose: the engine's cost per row falls steeply with insert size (background merges of
+   * small parts dominate below ~16k rows, see docs/BENCHMARKS.md), and a unit holds only its
+   * encoded rows (~150 bytes per process event), not decoded events.
+   */
+  unitMaxEvents?: number;
+  /** … or this long after its first batch arrived (default 100 ms) … */
+  unitMaxDelayMs?: number;
+  /**
+   * … or, by default, as soon as the stream has gone quiet (no batch for unitQuietMs, nothing
+   * queued) and storage is idle: a live sensor's batches (sealed every 20 ms) are then stored
+   * without waiting for the delay above, while a busy stream still fills large units. False: only
+   * the two limits above close a unit.
+   */
+  unitEager?: boolean;
+  /** See unitEager (default 5 ms). */
+  unitQuietMs?: number;
+  /**
    * Where the first stream starts: after what storage holds (default), or at the oldest event
-   * the sensor still holds — a recovery tool (after restoring storage, say): batches already
-   * stored are recognised by their dedup tokens and not stored twice.
+   * the sensor still holds — a recovery tool (after restoring storage, say): the units already
+   * recorded are formed again with the same boundaries and tokens, so nothing is stored twice.
    */
   resume?: 'stored' | 'beginning';
 }
 
 const NS_PER_MS = 1_000_000n;
 const nowNs = () => BigInt(Date.now()) * NS_PER_MS;
+const DEFAULT_UNIT_MAX_EVENTS = 65_536;
+const DEFAULT_UNIT_MAX_DELAY_MS = 100;
+const DEFAULT_UNIT_QUIET_MS = 5;
+
+/** A unit being filled: consecutive events of one epoch, [firstSeq, lastSeq]. */
+interface OpenUnit {
+  /** free: boundaries chosen now; redo: exactly a recorded unit's range (same token). */
+  kind: 'free' | 'redo';
+  record: StreamUnit | null;
+  epoch: string;
+  firstSeq: number;
+  lastSeq: number;
+  /** The events, encoded as they are added (they are not kept). */
+  builder: UnitBuilder;
+  events: number;
+  /** Batches that ended in this unit (statistics). */
+  batches: number;
+  gap: boolean;
+  missing: number;
+  dropped: bigint;
+  droppedKernel: bigint;
+  droppedUser: bigint;
+  openedAtMs: number;
+}
 
 /**
- * One sensor: dial over mTLS, resume the Watch stream from what storage holds, validate and
- * store batches in order, record restarts and rejected batches as gaps, poll Status, and reconnect
- * with exponential backoff and jitter. Between the stream and the inserts sits a bounded queue:
- * when storage stalls the queue fills, the stream is paused (HTTP/2 flow control then stops the
- * sensor's writes), and memory stays bounded; the sensor's retention window decides what is kept
- * meanwhile, and anything it had to let go arrives as an explicit gap.
+ * The units already recorded for the epoch being read, from the position onwards: the stream
+ * must form exactly these again (or, when it cannot, verify the last one). `next` is the first
+ * one not passed yet.
+ */
+interface Plan {
+  epoch: string;
+  units: StreamUnit[];
+  next: number;
+  /** The epoch's newest unit — the only one that may be incomplete — was redone or verified. */
+  finalSettled: boolean;
+}
+
+/**
+ * One sensor: dial over mTLS, resume the Watch stream from what storage holds, validate batches
+ * and store them in **units** (consecutive batches of one epoch, stored with one dedup token —
+ * the protocol is described in db/repositories/sensorStream.ts), record restarts, rejected
+ * batches and shortfalls as gaps, poll Status, and reconnect with exponential backoff and jitter.
+ *
+ * Unit boundaries: a unit holds consecutive seqs of one epoch (a new epoch or a gap starts a new
+ * one); where storage already records units (the newest one after a restart, all of them when
+ * re-reading from the beginning) exactly those ranges are formed again, batches split where they
+ * straddle one; elsewhere a unit closes at unitMaxEvents, unitMaxDelayMs after its first batch
+ * arrived, or when the stream has gone quiet and storage is idle.
+ *
+ * Between the stream and storage: a bounded queue of batches (kept as bytes, decoded when taken),
+ * then the unit being filled (≤ unitMaxEvents; its rows are encoded as its batches arrive, the
+ * decoded events are not kept), then at most one unit being stored: a closed unit waits for the
+ * previous one, as units are stored strictly one after the other (the protocol needs that), and
+ * is meanwhile filled no further. When storage stalls, the closed unit waits, the
+ * queue fills, the stream is paused (HTTP/2 flow control then stops the sensor's writes), and
+ * memory stays bounded; the sensor's retention window decides what is kept meanwhile, and
+ * anything it had to let go arrives as an explicit gap.
  */
 export class SensorLink {
   private readonly opts: SensorLinkOptions;
   private readonly name: string;
+  private readonly unitMaxEvents: number;
+  private readonly unitMaxDelayMs: number;
+  private readonly unitEager: boolean;
+  private readonly unitQuietMs: number;
+  /** When the last batch arrived from the stream (ms). */
+  private lastArrivalMs = 0;
   private stopped = false;
   private loop: Promise<void> | null = null;
-  private client: SensorClient | null = null;
+  private client: WireSensorClient | null = null;
   private cancelStream: (() => void) | null = null;
   private wakeSleep: (() => void) | null = null;
+  private wakeConsumer: (() => void) | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
-  /** What storage holds for this sensor: the resume point. */
-  private cursor: { epoch: string; lastSeq: bigint } | null = null;
+  /**
+   * Where the next stream starts (Watch epoch/since): everything of `epoch` up to `lastSeq` is
+   * stored or accounted for. Null: read it from storage (at start, and after a stream that did
+   * not end cleanly).
+   */
+  private stored: { epoch: string; lastSeq: number } | null = null;
+  private firstLoad = true;
+  /** Position of the stream being read: the last seq handled (stored, queued in a unit, skipped). */
+  private pos: { epoch: string; seq: number } = { epoch: '', seq: 0 };
+  private plan: Plan | null = null;
+  private open: OpenUnit | null = null;
+  /** The unit being stored (at most one), and whether it is still running. */
+  private inflight: Promise<void> | null = null;
+  private storing = false;
+  /** Size of the last unit closed: how much room the next one starts with. */
+  private lastUnitEvents = 0;
   /** The last seq each recent epoch reported in Status: how far a sensor got before a restart. */
   private reportedSeq = new Map<string, bigint>();
   private attempt = 0;
@@ -88,6 +192,10 @@ export class SensorLink {
   constructor(options: SensorLinkOptions) {
     this.opts = options;
     this.name = options.endpoint.name;
+    this.unitMaxEvents = Math.max(1, options.unitMaxEvents ?? DEFAULT_UNIT_MAX_EVENTS);
+    this.unitMaxDelayMs = Math.max(0, options.unitMaxDelayMs ?? DEFAULT_UNIT_MAX_DELAY_MS);
+    this.unitEager = options.unitEager ?? true;
+    this.unitQuietMs = Math.max(0, options.unitQuietMs ?? DEFAULT_UNIT_QUIET_MS);
     this.state = {
       name: this.name,
       address: options.endpoint.address,
@@ -101,6 +209,7 @@ export class SensorLink {
       eventsReceived: 0,
       batchesStored: 0,
       eventsStored: 0,
+      unitsStored: 0,
       rejectedBatches: 0,
       queueDepth: 0,
       paused: false,
@@ -117,6 +226,7 @@ export class SensorLink {
     this.stopped = true;
     this.cancelStream?.();
     this.wakeSleep?.();
+    this.wakeConsumer?.();
     if (this.statusTimer) clearInterval(this.statusTimer);
     await this.loop;
     this.client?.close();
@@ -131,14 +241,9 @@ export class SensorLink {
       let delivered = false;
       try {
         const db = await this.opts.db();
-        if (!this.cursor) {
-          const resume = this.opts.resume === 'beginning' ? null : await getResumePoint(db, this.name);
-          this.cursor = resume ? { epoch: resume.epoch, lastSeq: BigInt(resume.lastSeq) } : { epoch: '', lastSeq: 0n };
-          this.state.epoch = resume?.epoch ?? null;
-          this.state.lastStoredSeq = resume?.lastSeq ?? null;
-        }
+        if (!this.stored) await this.loadResumePoint(db);
         this.client?.close();
-        this.client = createSensorClient(this.opts.endpoint.address, this.opts.tls());
+        this.client = createWireSensorClient(this.opts.endpoint.address, this.opts.tls());
         this.startStatusPolling(db);
         delivered = await this.stream(db, this.client);
       } catch (err) {
@@ -154,14 +259,37 @@ export class SensorLink {
   }
 
   /**
+   * From storage: resume just before the newest recorded unit, which the stream then forms again
+   * exactly (it may be incomplete). In 'beginning' mode (first start only): from the oldest event
+   * the sensor holds; the recorded units are read when the stream's epoch is known.
+   */
+  private async loadResumePoint(db: Db): Promise<void> {
+    this.plan = null;
+    const beginning = this.firstLoad && this.opts.resume === 'beginning';
+    this.firstLoad = false;
+    const resume = beginning ? null : await getResumePoint(db, this.name);
+    if (resume) {
+      const unit = resume.unit;
+      this.stored = { epoch: unit.epoch, lastSeq: Number(unit.firstSeq) - 1 };
+      this.plan = { epoch: unit.epoch, units: [unit], next: 0, finalSettled: false };
+      this.state.epoch = unit.epoch;
+      this.state.lastStoredSeq ??= unit.lastSeq;
+    } else {
+      this.stored = { epoch: '', lastSeq: 0 };
+    }
+  }
+
+  /**
    * One Watch stream until it ends; resolves after every received batch was handled. Returns
    * whether anything was stored (a healthy stream resets the backoff).
    */
-  private stream(db: Db, client: SensorClient): Promise<boolean> {
-    const cursor = this.cursor!;
-    const call = client.watch(WatchRequest.fromPartial({ epoch: cursor.epoch, sinceSeq: cursor.lastSeq.toString() }));
-    this.opts.log.info('watch', { sensor: this.name, address: this.opts.endpoint.address, epoch: cursor.epoch, sinceSeq: cursor.lastSeq });
-    const queue: EventBatch[] = [];
+  private stream(db: Db, client: WireSensorClient): Promise<boolean> {
+    const start = this.stored!;
+    this.pos = { epoch: start.epoch, seq: start.lastSeq };
+    const call = client.watch(WatchRequest.fromPartial({ epoch: start.epoch, sinceSeq: String(start.lastSeq) }));
+    this.opts.log.info('watch', { sensor: this.name, address: this.opts.endpoint.address, epoch: start.epoch, sinceSeq: start.lastSeq });
+    // Batches as their protobuf bytes, decoded when taken: queued batches stay one buffer each.
+    const queue: Buffer[] = [];
     const high = this.opts.queueBatches;
     const low = Math.max(0, Math.floor(high / 2));
     let ended = false;
@@ -170,6 +298,7 @@ export class SensorLink {
       wake?.();
       wake = null;
     };
+    this.wakeConsumer = signal;
     this.cancelStream = () => {
       ended = true;
       call.cancel();
@@ -178,10 +307,10 @@ export class SensorLink {
     call.on('metadata', () => {
       this.state.connected = true;
     });
-    call.on('data', (batch: EventBatch) => {
+    call.on('data', (bytes: Buffer) => {
       this.state.connected = true;
-      this.state.eventsReceived += batch.events.length;
-      queue.push(batch);
+      this.lastArrivalMs = Date.now();
+      queue.push(bytes);
       this.state.queueDepth = queue.length;
       if (queue.length >= high && !call.isPaused()) {
         call.pause();
@@ -203,38 +332,103 @@ export class SensorLink {
     });
 
     return (async () => {
-      let stored = false;
+      let delivered = false;
+      let clean = false;
       try {
         for (;;) {
-          const batch = queue.shift();
+          const bytes = queue.shift();
           this.state.queueDepth = queue.length;
-          if (!batch) {
-            if (ended || this.stopped) break;
-            await new Promise<void>((resolve) => (wake = resolve));
+          if (bytes) {
+            if (this.stopped) break;
+            const batch = EventBatch.decode(bytes);
+            this.state.eventsReceived += batch.events.length;
+            await this.handle(db, batch);
+            delivered = true;
+            if (this.state.paused && queue.length <= low) {
+              call.resume();
+              this.state.paused = false;
+            }
+            await this.closeIfDue(db, queue.length === 0);
             continue;
           }
-          if (this.stopped) break;
-          await this.handle(db, batch);
-          stored = true;
-          if (this.state.paused && queue.length <= low) {
-            call.resume();
-            this.state.paused = false;
+          if (ended || this.stopped) break;
+          if (await this.closeIfDue(db, true)) continue;
+          // Wait for a batch, the open unit's deadline (or the end of a quiet period), or the
+          // unit being stored to finish.
+          const open = this.open;
+          const now = Date.now();
+          let delay: number | null = null;
+          if (open?.kind === 'free') {
+            delay = Math.max(0, open.openedAtMs + this.unitMaxDelayMs - now);
+            if (this.unitEager && !this.storing) delay = Math.min(delay, Math.max(0, this.lastArrivalMs + this.unitQuietMs - now));
           }
+          await new Promise<void>((resolve) => {
+            const timer = delay === null ? null : setTimeout(resolve, delay + 1);
+            wake = () => {
+              if (timer) clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+        if (!this.stopped) {
+          await this.finishStream(db);
+          clean = true;
         }
       } catch (err) {
-        // A configuration error (wrong sensor name) or stop during a retry: end this stream.
+        // A configuration error (wrong sensor name), or stop during a retry: end this stream.
         this.fail(err);
         call.cancel();
       } finally {
         this.cancelStream = null;
+        this.wakeConsumer = null;
         this.state.paused = false;
         this.state.queueDepth = 0;
+        if (!clean) {
+          // What was received but not stored is re-sent; where to resume is read from storage.
+          this.open = null;
+          await this.inflight?.catch(() => undefined);
+          this.inflight = null;
+          this.stored = null;
+          this.plan = null;
+        }
       }
-      return stored;
+      return delivered;
     })();
   }
 
-  /** Validates and stores one batch, in order; records what it finds as gaps. */
+  /** The stream ended: store the open unit (a partial redo is dropped: it is re-sent). */
+  private async finishStream(db: Db): Promise<void> {
+    const open = this.open;
+    if (open?.kind === 'redo' && open.lastSeq !== Number(open.record!.lastSeq)) {
+      this.open = null;
+      this.pos.seq = open.firstSeq - 1;
+    }
+    await this.closeUnit(db);
+    await this.waitStorer();
+    this.stored = { epoch: this.pos.epoch, lastSeq: this.pos.seq };
+  }
+
+  /**
+   * Closes the open (free) unit when it is full, old enough, or — eager mode — when the stream is
+   * quiet (nothing queued, no batch for unitQuietMs) and storage is idle. Returns whether it
+   * closed one.
+   */
+  private async closeIfDue(db: Db, idle: boolean): Promise<boolean> {
+    const open = this.open;
+    if (!open || open.kind !== 'free') return false;
+    const now = Date.now();
+    if (
+      open.events >= this.unitMaxEvents ||
+      now - open.openedAtMs >= this.unitMaxDelayMs ||
+      (idle && this.unitEager && !this.storing && now - this.lastArrivalMs >= this.unitQuietMs)
+    ) {
+      await this.closeUnit(db);
+      return true;
+    }
+    return false;
+  }
+
+  /** Validates one batch and adds its events to units (see the class comment); records gaps. */
   private async handle(db: Db, batch: EventBatch): Promise<void> {
     const verdict = checkBatch(batch, this.name);
     if (!verdict.ok) {
@@ -242,62 +436,295 @@ export class SensorLink {
       await this.reject(db, batch, verdict.reason);
       return;
     }
-    const cursor = this.cursor!;
-    const first = BigInt(batch.firstSeq);
-    const receivedAt = nowNs();
-    const firstTs = batch.events[0]?.tsNs ?? receivedAt.toString();
-    if (batch.epoch === cursor.epoch) {
-      if (batch.events.length > 0 && first <= cursor.lastSeq) {
-        await this.reject(db, batch, `seq ${batch.firstSeq}-${batch.lastSeq} overlaps what is stored (through ${cursor.lastSeq})`);
+    const first = Number(batch.firstSeq);
+    const last = Number(batch.lastSeq);
+    if (batch.epoch !== this.pos.epoch) await this.switchEpoch(db, batch);
+    this.state.lastBatchAt = new Date().toISOString();
+    if (batch.events.length === 0) {
+      await this.recordBatchDrops(db, batch);
+      return;
+    }
+    if (first <= this.pos.seq) {
+      await this.reject(db, batch, `seq ${batch.firstSeq}-${batch.lastSeq} overlaps what is stored (through ${this.pos.seq})`);
+      return;
+    }
+    let seq = first;
+    let firstSegment = true;
+    while (seq <= last) {
+      await this.passUnitsBefore(db, seq);
+      const plan = this.plan;
+      const recorded = plan && plan.next < plan.units.length ? plan.units[plan.next]! : null;
+      const recordedFirst = recorded ? Number(recorded.firstSeq) : Infinity;
+      if (recorded && recordedFirst <= seq) {
+        // Inside a recorded unit: form it again exactly, or skip what cannot be.
+        const recordedLast = Number(recorded.lastSeq);
+        const end = Math.min(last, recordedLast);
+        const events = slice(batch.events, seq - first, end - first + 1);
+        const open = this.open;
+        if (open?.kind === 'redo' && open.record === recorded && open.lastSeq === seq - 1) {
+          append(open, events, end);
+        } else if (seq === recordedFirst) {
+          await this.closeUnit(db);
+          this.open = newUnit(db, 'redo', recorded, this.name, batch.epoch, seq, false, 0);
+          append(this.open, events, end);
+        } else {
+          if (open?.record === recorded) this.open = null;
+          await this.cannotRedo(db, recorded, plan!);
+        }
+        this.pos.seq = end;
+        if (end === recordedLast) {
+          if (this.open?.record === recorded) await this.closeUnit(db);
+          plan!.next++;
+        }
+        seq = end + 1;
+      } else {
+        // Free: new units, bounded by the next recorded one.
+        const end = Math.min(last, recordedFirst - 1);
+        const events = slice(batch.events, seq - first, end - first + 1);
+        const missing = seq - this.pos.seq - 1;
+        let open = this.open;
+        if (!(open?.kind === 'free' && open.lastSeq === seq - 1)) {
+          await this.closeUnit(db);
+          const flagged = firstSegment && batch.gap;
+          if (missing > 0 && !batch.gap) await this.recordUnflaggedGap(db, batch, missing, seq);
+          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, flagged, flagged ? Math.max(0, missing) : 0, this.expectedEvents());
+        } else if (open.events > 0 && open.events + events.length > this.unitMaxEvents) {
+          await this.closeUnit(db);
+          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, false, 0, this.expectedEvents());
+        }
+        append(open, events, end);
+        if (firstSegment) {
+          open.dropped += BigInt(batch.dropped);
+          open.droppedKernel += BigInt(batch.droppedKernel);
+          open.droppedUser += BigInt(batch.droppedUser);
+        }
+        this.pos.seq = end;
+        seq = end + 1;
+      }
+      firstSegment = false;
+    }
+    if (this.open) this.open.batches++;
+  }
+
+  /** Recorded units that end before `seq` were passed without being formed again. */
+  private async passUnitsBefore(db: Db, seq: number): Promise<void> {
+    const plan = this.plan;
+    while (plan && plan.next < plan.units.length && Number(plan.units[plan.next]!.lastSeq) < seq) {
+      const unit = plan.units[plan.next]!;
+      if (this.open?.record === unit) this.open = null;
+      await this.cannotRedo(db, unit, plan);
+      this.pos.seq = Math.max(this.pos.seq, Number(unit.lastSeq));
+      plan.next++;
+    }
+  }
+
+  /**
+   * A recorded unit cannot be formed again (its start is no longer held, or a new epoch began).
+   * Every unit but an epoch's newest is complete by construction (the next one's intent is
+   * written after its data); the newest is counted, and a shortfall recorded as a gap.
+   */
+  private async cannotRedo(db: Db, unit: StreamUnit, plan: Plan): Promise<void> {
+    if (plan.finalSettled || unit !== plan.units.at(-1)) return;
+    plan.finalSettled = true;
+    await this.waitStorer();
+    let stored = 0;
+    await this.retry('verify unit', async () => {
+      stored = await countUnitRows(db, unit);
+    });
+    const short = unit.processRows - stored;
+    this.opts.log.warn('unit could not be formed again', { sensor: this.name, unit: unitToken(unit), rows: unit.processRows, stored });
+    if (short <= 0) return;
+    await this.retry('record shortfall', () =>
+      recordSensorGap(db, {
+        sensor: this.name,
+        epoch: unit.epoch,
+        kind: 'unit_shortfall',
+        fromSeq: unit.firstSeq,
+        toSeq: unit.lastSeq,
+        count: String(short),
+        tsNs: unit.firstTsNs,
+        detail:
+          `unit ${unit.firstSeq}-${unit.lastSeq} was recorded but only ${stored} of its ${unit.processRows} process event(s) ` +
+          `were stored, and the sensor no longer holds it`,
+      }),
+    );
+  }
+
+  /**
+   * A batch of another epoch: the open unit is closed (units never span epochs), the newest unit
+   * of the old epoch is settled, the restart recorded, and the new epoch's recorded units read.
+   */
+  private async switchEpoch(db: Db, batch: EventBatch): Promise<void> {
+    const open = this.open;
+    if (open?.kind === 'redo' && open.lastSeq !== Number(open.record!.lastSeq)) this.open = null;
+    await this.closeUnit(db);
+    await this.waitStorer();
+    const old = this.pos;
+    const plan = this.plan;
+    if (plan && plan.epoch === old.epoch && plan.next < plan.units.length) {
+      const newest = plan.units.at(-1)!;
+      await this.cannotRedo(db, newest, plan);
+      old.seq = Math.max(old.seq, Number(newest.lastSeq));
+    }
+    const first = Number(batch.firstSeq);
+    const firstTs = batch.events[0]?.tsNs ?? nowNs().toString();
+    if (old.epoch !== '') {
+      // One restart per pair of epochs, however often it is seen (a collector restarted before it
+      // stored anything of the new epoch sees it again, maybe knowing less about the old one).
+      const token = `${this.name}:${old.epoch}:restart:${batch.epoch}`;
+      await this.retry('record restart', () => recordSensorGap(db, this.restartGap(old, batch, firstTs), token));
+      this.opts.log.warn('sensor restarted', { sensor: this.name, from: old.epoch, to: batch.epoch, storedThrough: old.seq });
+    }
+    this.pos = { epoch: batch.epoch, seq: Math.max(0, first - 1 - Number(batch.missing)) };
+    let units: StreamUnit[] = [];
+    await this.retry('list units', async () => {
+      units = await listUnits(db, this.name, batch.epoch, String(first));
+    });
+    this.plan = { epoch: batch.epoch, units: nonOverlapping(units), next: 0, finalSettled: false };
+    // state.epoch changes with lastStoredSeq, when a unit of the new epoch is stored.
+  }
+
+  /**
+   * Hands the open unit to storage: encodes it now (while the previous unit may still be being
+   * inserted), then waits for the previous one and starts storing this one in the background.
+   */
+  private async closeUnit(db: Db): Promise<void> {
+    const open = this.open;
+    if (!open) return;
+    this.open = null;
+    if (open.events === 0) return;
+    this.lastUnitEvents = open.events;
+    const contents = open.builder.contents();
+    let unit: StreamUnit;
+    if (open.kind === 'redo') {
+      unit = open.record!;
+      if (contents.processRows !== unit.processRows) {
+        // Not the events it was recorded with (a different recording under the same epoch?).
+        this.opts.log.warn('recorded unit differs on re-read', { sensor: this.name, unit: unitToken(unit), rows: contents.processRows, recorded: unit.processRows });
+        const plan = this.plan;
+        if (plan) await this.cannotRedo(db, unit, plan);
         return;
       }
-      if (first > cursor.lastSeq + 1n && !batch.gap) {
-        await this.retry('record gap', () =>
-          recordSensorGap(db, {
-            sensor: this.name,
-            epoch: batch.epoch,
-            kind: 'seq_gap',
-            fromSeq: (cursor.lastSeq + 1n).toString(),
-            toSeq: (first - 1n).toString(),
-            count: (first - 1n - cursor.lastSeq).toString(),
-            tsNs: firstTs,
-            detail: `the sensor skipped seqs ${cursor.lastSeq + 1n}-${first - 1n} without flagging a gap`,
-          }),
-        );
-      }
-    } else if (cursor.epoch !== '') {
-      await this.retry('record restart', () => recordSensorGap(db, this.restartGap(cursor, batch, firstTs)));
-      this.opts.log.warn('sensor restarted', { sensor: this.name, from: cursor.epoch, to: batch.epoch, storedThrough: cursor.lastSeq });
+    } else {
+      unit = this.record(open, contents);
     }
-    await this.retry('store batch', () => storeEventBatch(db, batch, receivedAt));
-    if (batch.events.length > 0 || batch.epoch !== cursor.epoch) {
-      this.cursor = { epoch: batch.epoch, lastSeq: batch.events.length > 0 ? BigInt(batch.lastSeq) : 0n };
+    const prepared = open.builder.prepare(unit);
+    await this.waitStorer();
+    this.storing = true;
+    const task = this.retry('store unit', () => storePreparedUnit(db, prepared)).then(
+      () => {
+        this.storing = false;
+        this.stored = { epoch: unit.epoch, lastSeq: Number(unit.lastSeq) };
+        const plan = this.plan;
+        if (plan && plan.epoch === unit.epoch && unit === plan.units.at(-1)) plan.finalSettled = true;
+        this.state.epoch = unit.epoch;
+        this.state.lastStoredSeq = unit.lastSeq;
+        this.state.unitsStored++;
+        this.state.batchesStored += open.batches;
+        this.state.eventsStored += unit.events;
+        if (this.state.lastError?.startsWith('storage:')) this.state.lastError = null;
+        this.wakeConsumer?.();
+      },
+      (err: unknown) => {
+        this.storing = false;
+        this.wakeConsumer?.();
+        throw err;
+      },
+    );
+    task.catch(() => undefined); // observed by waitStorer
+    this.inflight = task;
+  }
+
+  /** Waits for the unit being stored; rethrows if storing it was given up (stop). */
+  private async waitStorer(): Promise<void> {
+    const task = this.inflight;
+    if (!task) return;
+    try {
+      await task;
+    } finally {
+      if (this.inflight === task) this.inflight = null;
     }
-    this.state.epoch = this.cursor!.epoch;
-    this.state.lastStoredSeq = this.cursor!.lastSeq.toString();
-    this.state.lastBatchAt = new Date().toISOString();
-    this.state.batchesStored++;
-    this.state.eventsStored += batch.events.length;
-    if (this.state.lastError?.startsWith('storage:')) this.state.lastError = null;
+  }
+
+  private expectedEvents(): number {
+    return Math.min(this.unitMaxEvents, Math.max(64, this.lastUnitEvents));
+  }
+
+  /** The intent record of a free unit. */
+  private record(open: OpenUnit, contents: UnitContents): StreamUnit {
+    return {
+      sensor: this.name,
+      epoch: open.epoch,
+      firstSeq: String(open.firstSeq),
+      lastSeq: String(open.lastSeq),
+      gap: open.gap,
+      missing: String(open.missing),
+      dropped: open.dropped.toString(),
+      droppedKernel: open.droppedKernel.toString(),
+      droppedUser: open.droppedUser.toString(),
+      receivedAtNs: nowNs().toString(),
+      ...contents,
+    };
+  }
+
+  /** A batch without events carries only drops: they are recorded at once, with its own token. */
+  private async recordBatchDrops(db: Db, batch: EventBatch): Promise<void> {
+    const at = nowNs().toString();
+    const gaps = unitGaps({
+      sensor: this.name,
+      epoch: batch.epoch,
+      firstSeq: batch.firstSeq,
+      lastSeq: batch.lastSeq,
+      events: 0,
+      processRows: 0,
+      gap: false,
+      missing: '0',
+      dropped: batch.dropped,
+      droppedKernel: batch.droppedKernel,
+      droppedUser: batch.droppedUser,
+      firstTsNs: at,
+      lastTsNs: at,
+      minTsNs: at,
+      maxTsNs: at,
+      receivedAtNs: at,
+    });
+    for (const gap of gaps) await this.retry('record drops', () => recordSensorGap(db, gap));
+  }
+
+  private async recordUnflaggedGap(db: Db, batch: EventBatch, missing: number, seq: number): Promise<void> {
+    const from = seq - missing;
+    await this.retry('record gap', () =>
+      recordSensorGap(db, {
+        sensor: this.name,
+        epoch: batch.epoch,
+        kind: 'seq_gap',
+        fromSeq: String(from),
+        toSeq: String(seq - 1),
+        count: String(missing),
+        tsNs: batch.events[0]!.tsNs,
+        detail: `the sensor skipped seqs ${from}-${seq - 1} without flagging a gap`,
+      }),
+    );
   }
 
   /**
    * The restart gap describes what may be lost of the epoch that ended: from the seq after the
    * last one stored up to the last seq the sensor reported in Status (when known).
    */
-  private restartGap(cursor: { epoch: string; lastSeq: bigint }, batch: EventBatch, tsNs: string): SensorGap {
-    const reported = this.reportedSeq.get(cursor.epoch) ?? null;
-    const lost = reported !== null && reported > cursor.lastSeq ? reported - cursor.lastSeq : 0n;
+  private restartGap(old: { epoch: string; seq: number }, batch: EventBatch, tsNs: string): SensorGap {
+    const through = BigInt(old.seq);
+    const reported = this.reportedSeq.get(old.epoch) ?? null;
+    const lost = reported !== null && reported > through ? reported - through : 0n;
     return {
       sensor: this.name,
-      epoch: cursor.epoch,
+      epoch: old.epoch,
       kind: 'restart',
-      fromSeq: (cursor.lastSeq + 1n).toString(),
-      toSeq: (cursor.lastSeq + lost).toString(),
+      fromSeq: (through + 1n).toString(),
+      toSeq: (through + lost).toString(),
       count: lost.toString(),
       tsNs,
       detail:
-        `sensor restarted: epoch ${cursor.epoch} (stored through seq ${cursor.lastSeq}) → ${batch.epoch}` +
+        `sensor restarted: epoch ${old.epoch} (stored through seq ${through}) → ${batch.epoch}` +
         (reported === null
           ? '; how far the old epoch got after that is unknown'
           : `; the sensor had reported seq ${reported}, ${lost} event(s) of the old epoch were never received`),
@@ -317,7 +744,7 @@ export class SensorLink {
         toSeq: seq(batch.lastSeq),
         count: String(batch.events.length),
         // The first event's time when it has one: a re-sent copy then records the same row.
-        tsNs: /^[1-9]\d{0,19}$/.test(batch.events[0]?.tsNs ?? '') ? batch.events[0]!.tsNs : nowNs().toString(),
+        tsNs: /^[1-9]\d{0,18}$/.test(batch.events[0]?.tsNs ?? '') ? batch.events[0]!.tsNs : nowNs().toString(),
         detail: `batch rejected: ${reason}`,
       }),
     );
@@ -401,4 +828,55 @@ export class SensorLink {
     this.state.lastErrorAt = new Date().toISOString();
     this.opts.log.warn('sensor link error', { sensor: this.name, error: text });
   }
+}
+
+function newUnit(
+  db: Db,
+  kind: OpenUnit['kind'],
+  record: StreamUnit | null,
+  sensor: string,
+  epoch: string,
+  firstSeq: number,
+  gap: boolean,
+  missing: number,
+  expectedEvents?: number,
+): OpenUnit {
+  return {
+    kind,
+    record,
+    epoch,
+    firstSeq,
+    lastSeq: firstSeq - 1,
+    builder: new UnitBuilder(db, sensor, epoch, record?.events ?? expectedEvents),
+    events: 0,
+    batches: 0,
+    gap,
+    missing,
+    dropped: 0n,
+    droppedKernel: 0n,
+    droppedUser: 0n,
+    openedAtMs: Date.now(),
+  };
+}
+
+function append(unit: OpenUnit, events: Event[], lastSeq: number): void {
+  unit.builder.add(events);
+  unit.events += events.length;
+  unit.lastSeq = lastSeq;
+}
+
+function slice(events: Event[], from: number, count: number): Event[] {
+  return from === 0 && count === events.length ? events : events.slice(from, from + count);
+}
+
+/** Recorded units in seq order, dropping any that overlaps an earlier one (never expected). */
+function nonOverlapping(units: StreamUnit[]): StreamUnit[] {
+  const out: StreamUnit[] = [];
+  let through = -1;
+  for (const unit of units) {
+    if (Number(unit.firstSeq) <= through) continue;
+    out.push(unit);
+    through = Number(unit.lastSeq);
+  }
+  return out;
 }

@@ -34,6 +34,9 @@ describe('checkBatch', () => {
     ['an event without body', (() => { const b = batch(); b.events[2]!.body = undefined; return b; })(), /event 2 .*no body/],
     ['an event with the wrong seq', (() => { const b = batch(); b.events[1]!.seq = '42'; return b; })(), /expected seq 6/],
     ['missing without gap', batch({ missing: '3' }), /without the gap flag/],
+    // Storage keeps nanoseconds as Int64 (DateTime64(9)): past the year 2262 cannot be stored.
+    ['a time past what storage can hold', (() => { const b = batch(); b.events[1]!.tsNs = '9223372036854775808'; return b; })(), /event 1 .*out of range/],
+    ['an exec start past what storage can hold', (() => { const b = batch(); const body = b.events[0]!.body; if (body?.$case === 'exec') body.value.startNs = '18446744073709551615'; return b; })(), /event 0 .*start time/],
     ['dropped below its parts', batch({ dropped: '1', droppedKernel: '2' }), /dropped 1 is less/],
   ])('rejects %s', (_what, b, reason) => {
     const verdict = checkBatch(b, 'node-a');

@@ -9,6 +9,10 @@ import type { EventBatch } from '../../sensor/gen/soc/sensor/v1/sensor';
 export type BatchVerdict = { ok: true } | { ok: false; fatal: boolean; reason: string };
 
 const DECIMAL = /^\d{1,20}$/;
+/** Nanoseconds storage can hold (DateTime64(9) is Int64 ticks: up to the year 2262). */
+const NS = /^\d{1,19}$/;
+const MAX_NS = '9223372036854775807';
+const nsOk = (v: string) => NS.test(v) && (v.length < 19 || v <= MAX_NS);
 const EPOCH = /^[\x21-\x7e]{1,128}$/;
 const MAX_SEQ = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -38,14 +42,28 @@ export function checkBatch(batch: EventBatch, expectedSensor: string): BatchVerd
     return reject(`dropped ${batch.dropped} is less than dropped_kernel + dropped_user`);
   }
   if (!batch.gap && batch.missing !== '0') return reject(`missing ${batch.missing} without the gap flag`);
+  // Seqs are safe integers here (checked above): plain numbers, no BigInt per event.
+  const firstNumber = Number(first);
   for (let i = 0; i < batch.events.length; i++) {
     const event = batch.events[i]!;
-    const where = `event ${i} (seq ${event.seq})`;
-    if (event.seq !== String(first + BigInt(i))) return reject(`${where}: expected seq ${first + BigInt(i)}`);
-    if (!event.execId) return reject(`${where}: no exec id`);
-    if (!event.body) return reject(`${where}: no body`);
-    if (!event.node) return reject(`${where}: no node`);
-    if (!DECIMAL.test(event.tsNs) || event.tsNs === '0') return reject(`${where}: no timestamp`);
+    const body = event.body;
+    if (
+      event.seq !== String(firstNumber + i) ||
+      !event.execId ||
+      !body ||
+      !event.node ||
+      !nsOk(event.tsNs) ||
+      event.tsNs === '0' ||
+      (body.$case === 'exec' && !nsOk(body.value.startNs))
+    ) {
+      const where = `event ${i} (seq ${event.seq})`;
+      if (event.seq !== String(firstNumber + i)) return reject(`${where}: expected seq ${firstNumber + i}`);
+      if (!event.execId) return reject(`${where}: no exec id`);
+      if (!body) return reject(`${where}: no body`);
+      if (!event.node) return reject(`${where}: no node`);
+      if (body.$case === 'exec' && !nsOk(body.value.startNs)) return reject(`${where}: start time out of range`);
+      return reject(`${where}: no timestamp (or out of range)`);
+    }
   }
   return { ok: true };
 }

@@ -1,5 +1,9 @@
 import { getDb, type Db } from '../../db/client';
 import { nowNs } from '../../db/time';
+import { authenticateHeaders } from '../auth/authenticate';
+import { authConfig, type AuthConfig } from '../auth/config';
+import type { AuthOutcome } from '../auth/principal';
+import { sourceAddress } from '../http/request';
 import { configuredSensorsFromEnv, type ConfiguredSensor } from '../sensors/config';
 import { getLiveSensorSource, type LiveSensorSource } from '../sensors/live';
 
@@ -17,17 +21,32 @@ export interface TRPCContext {
   liveSensors: () => Promise<LiveSensorSource>;
   /** Wall clock in nanoseconds; injectable so tests can pin "now". */
   now: () => bigint;
-  /** Request headers (authentication will read its session or token from here). */
+  /** Request headers. */
   headers: Headers;
+  /** The client's address as the cockpit sees it (audit log); '' for in-process callers. */
+  source: string;
+  /**
+   * Who is calling: the API token (`Authorization: Bearer`) or the session cookie, resolved once
+   * per request. The procedure guard (init.ts) calls it; procedures read `ctx.principal`.
+   */
+  authenticate: () => Promise<AuthOutcome>;
+  /** Session, token and lockout settings. */
+  authConfig: () => AuthConfig;
 }
 
 /** The context of an HTTP request (route handler) or a server component (server-side caller). */
 export async function createTRPCContext(opts: { headers: Headers }): Promise<TRPCContext> {
+  const source = sourceAddress(opts.headers);
+  let outcome: Promise<AuthOutcome> | undefined;
   return {
     getDb,
     configuredSensors: () => configuredSensorsFromEnv(),
     liveSensors: getLiveSensorSource,
     now: nowNs,
     headers: opts.headers,
+    source,
+    authenticate: () =>
+      (outcome ??= getDb().then((db) => authenticateHeaders(opts.headers, { db, now: nowNs, config: authConfig() }, source))),
+    authConfig,
   };
 }

@@ -3,17 +3,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, getDb } from '../../db/client';
+import { nowNs } from '../../db/time';
 import { GET } from '../../app/api/trpc/[trpc]/route';
+import { authConfigFromEnv } from '../auth/config';
+import { createApiToken } from '../auth/tokens';
 
 // The HTTP contract as scripts and curl see it: the real route handler, the real context (getDb()
-// on a fresh embedded data directory), status codes and error bodies.
+// on a fresh embedded data directory), status codes and error bodies — called as a script does,
+// with a viewer's API token.
 let dataDir: string;
+let token: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'soc-http-'));
   process.env.CHDB_PATH = dataDir;
   delete process.env.CLICKHOUSE_URL;
   delete process.env.SENSORS;
+  const deps = { db: await getDb(), now: nowNs, config: authConfigFromEnv({}) };
+  token = (await createApiToken(deps, { name: 'http-test', role: 'viewer', expiresInDays: 1, createdBy: 'test' })).token;
 });
 
 afterAll(async () => {
@@ -21,9 +28,9 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function get(procedure: string, input?: unknown): Promise<{ status: number; body: any; text: string }> {
+async function get(procedure: string, input?: unknown, headers: Record<string, string> = { authorization: `Bearer ${token}` }): Promise<{ status: number; body: any; text: string }> {
   const query = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`;
-  const response = await GET(new Request(`http://cockpit.test/api/trpc/${procedure}${query}`));
+  const response = await GET(new Request(`http://cockpit.test/api/trpc/${procedure}${query}`, { headers }));
   const text = await response.text();
   return { status: response.status, body: JSON.parse(text), text };
 }
@@ -34,6 +41,15 @@ function expectNoInternals(text: string) {
 }
 
 describe('tRPC over HTTP', () => {
+  it('answers a call without credentials with 401, and a bad token with 401', async () => {
+    const anonymous = await get('processes.search', { from: '0', to: '1' }, {});
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.error.data.code).toBe('UNAUTHORIZED');
+    const forged = await get('processes.search', { from: '0', to: '1' }, { authorization: `Bearer soc_pat_${'A'.repeat(43)}` });
+    expect(forged.status).toBe(401);
+    expect(forged.body.error.message).toBe('the API token is invalid, expired or revoked');
+  });
+
   it('answers invalid input with 400 and a message naming the field', async () => {
     const { status, body, text } = await get('processes.search', { from: '2000', to: '1000' });
     expect(status).toBe(400);

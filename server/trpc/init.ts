@@ -1,4 +1,6 @@
-import { initTRPC } from '@trpc/server';
+import { initTRPC, TRPCError } from '@trpc/server';
+import { actorOf, audit, type AuditEvent } from '../auth/audit';
+import type { Principal } from '../auth/principal';
 import type { TRPCContext } from './context';
 import { describeInputIssues, inputIssuesOf, logInternalError, ReportedInternalError, toPublicError } from './errors';
 import { authorize, type ProcedureMeta } from './scopes';
@@ -42,20 +44,35 @@ export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 /**
- * The one guard every procedure passes: it requires a declared scope (fail closed), asks the
- * authorization hook, and turns failures into public errors (503 for storage, logged 500 for
- * the unexpected). Authorization runs before input validation: a caller without the scope
- * learns nothing about the procedure's inputs.
+ * The one guard every procedure passes: it requires a declared scope (fail closed), authenticates
+ * the caller and checks the scope against their role (scopes.ts), then turns failures into public
+ * errors (503 for storage, logged 500 for the unexpected). Authorization runs before input
+ * validation: a caller without the scope learns nothing about the procedure's inputs.
+ *
+ * Procedures get `ctx.principal` (who is calling) and `ctx.audit(event)`, which records an event
+ * in the audit log with the caller, their address and the time filled in.
  */
 const guard = t.middleware(async ({ meta, ctx, path, next }) => {
   if (!meta?.scope) throw new Error(`procedure ${path} declares no scope (add .meta({ scope }))`);
-  authorize(ctx, meta.scope);
-  const result = await next();
+  let principal: Principal;
+  try {
+    principal = await authorize(ctx, meta.scope, path);
+  } catch (error) {
+    if (error instanceof TRPCError) throw toPublicError(error, path);
+    throw toPublicError(new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error }), path);
+  }
+  const auditAs = async (event: Omit<AuditEvent, 'actor' | 'source'>) =>
+    audit(await ctx.getDb(), { ...event, actor: actorOf(principal), source: ctx.source });
+  const result = await next({ ctx: { principal, audit: auditAs } });
   if (!result.ok) throw toPublicError(result.error, path);
   return result;
 });
 
-/** A procedure that needs only its scope. Declare `.meta({ scope })` on every one. */
+/**
+ * The only procedure builder: every procedure is authenticated and authorised by its scope.
+ * Declare `.meta({ scope })` on every one (a procedure without it fails closed, and fails the
+ * access-matrix test). There is deliberately no public procedure: signing in is a route handler.
+ */
 export const scopedProcedure = t.procedure.use(guard);
 
 /**

@@ -1,11 +1,19 @@
 import { createCallerFactory, createTRPCRouter } from './init';
+import { auditRouter } from './routers/audit';
+import { authRouter } from './routers/auth';
 import { processesRouter } from './routers/processes';
 import { sensorsRouter } from './routers/sensors';
+import { tokensRouter } from './routers/tokens';
+import { usersRouter } from './routers/users';
 
 /** The API: one router per feature. Served at /api/trpc (see docs/API.md). */
 export const appRouter = createTRPCRouter({
+  auth: authRouter,
   processes: processesRouter,
   sensors: sensorsRouter,
+  users: usersRouter,
+  tokens: tokensRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,4 +1,7 @@
 import type { Db } from '../../db/client';
+import { authConfigFromEnv } from '../auth/config';
+import type { AuthOutcome, Principal } from '../auth/principal';
+import type { Role } from '../auth/roles';
 import { EventBatch, type Event, type SensorStatus } from '../../sensor/gen/soc/sensor/v1/sensor';
 import type { ConfiguredSensor } from '../sensors/config';
 import { noLiveSensors, type LiveSensorSource } from '../sensors/live';
@@ -9,13 +12,34 @@ import type { TRPCContext } from './context';
  * like the real sensor's (they test the API over real storage, not the sensor).
  */
 
+/** A signed-in user of the given role, as a session would resolve it (for createCaller tests). */
+export function testPrincipal(role: Role): Principal {
+  return {
+    kind: 'user',
+    id: `test-${role}`,
+    name: `${role}@test.invalid`,
+    role,
+    session: { idHash: `test-session-${role}`, createdAtNs: '0', expiresAtNs: '9000000000000000000', method: 'password' },
+  };
+}
+
+/**
+ * A context with injected storage, sensors and caller. `as` signs the caller in with a role
+ * (or pass a full `principal`, or an `auth` outcome); with none of them the caller is anonymous
+ * and every procedure answers UNAUTHORIZED.
+ */
 export function testContext(options: {
   db?: Db;
   getDb?: () => Promise<Db>;
   configured?: readonly ConfiguredSensor[];
   live?: LiveSensorSource;
   nowNs?: bigint;
+  as?: Role;
+  principal?: Principal;
+  auth?: AuthOutcome;
 }): TRPCContext {
+  const principal = options.principal ?? (options.as ? testPrincipal(options.as) : null);
+  const outcome: AuthOutcome = options.auth ?? (principal ? { ok: true, principal } : { ok: false, failure: 'missing' });
   return {
     getDb: options.getDb ?? (async () => {
       if (!options.db) throw new Error('this test gave no database');
@@ -25,6 +49,9 @@ export function testContext(options: {
     liveSensors: async () => options.live ?? noLiveSensors,
     now: () => options.nowNs ?? BigInt(Date.now()) * 1_000_000n,
     headers: new Headers(),
+    source: '',
+    authenticate: async () => outcome,
+    authConfig: () => authConfigFromEnv({}),
   };
 }
 

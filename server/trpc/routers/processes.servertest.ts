@@ -25,7 +25,7 @@ describe('processes router', () => {
 
   beforeAll(async () => {
     t = await openTestDb();
-    api = createCaller(testContext({ db: t.db }));
+    api = createCaller(testContext({ db: t.db, as: 'viewer' }));
     await storeEventBatch(
       t.db,
       eventBatch('sensor-a', 'e1', 1, [
@@ -138,7 +138,7 @@ describe('processes router', () => {
 
   it('rejects a malformed exec id before touching storage', async () => {
     const noStorage = createCaller(
-      testContext({ getDb: () => Promise.reject(new Error('storage must not be opened for invalid input')) }),
+      testContext({ as: 'viewer', getDb: () => Promise.reject(new Error('storage must not be opened for invalid input')) }),
     );
     await expect(noStorage.processes.get({ execId: 'not-an-exec-id' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });

@@ -61,7 +61,7 @@ describe('sensors router', () => {
   };
 
   it('lists configured sensors in order with stored status, stream health and live connection', async () => {
-    const api = createCaller(testContext({ db: t.db, configured, live, nowNs: NOW }));
+    const api = createCaller(testContext({ as: 'viewer', db: t.db, configured, live, nowNs: NOW }));
     const { sensors } = await api.sensors.list();
     expect(sensors.map((s) => s.name)).toEqual(['local', 'replay', 'silent']);
 
@@ -112,7 +112,7 @@ describe('sensors router', () => {
   });
 
   it('falls back to storage alone when no collector runs, and lists unconfigured stored sensors after', async () => {
-    const api = createCaller(testContext({ db: t.db, configured: [configured[2]!], nowNs: NOW }));
+    const api = createCaller(testContext({ as: 'viewer', db: t.db, configured: [configured[2]!], nowNs: NOW }));
     const { sensors } = await api.sensors.list();
     expect(sensors.map((s) => [s.name, s.configured, s.connection.state, s.lastStoredSeq])).toEqual([
       ['silent', true, 'unknown', null],
@@ -122,7 +122,7 @@ describe('sensors router', () => {
   });
 
   it('shows one sensor with its gaps and drops', async () => {
-    const api = createCaller(testContext({ db: t.db, configured, live, nowNs: NOW }));
+    const api = createCaller(testContext({ as: 'viewer', db: t.db, configured, live, nowNs: NOW }));
     const local = await api.sensors.status({ name: 'local' });
     expect(local.gapsTruncated).toBe(false);
     // Both were recorded from one batch, at the same instant: compare without order.
@@ -135,13 +135,13 @@ describe('sensors router', () => {
 
   it('prefers a live status over the stored one', async () => {
     const fresh = sensorStatus({ sensor: 'local', mode: 'live', epoch: 'epoch-live', droppedKernel: '7', lastSeq: '99' });
-    const api = createCaller(testContext({ db: t.db, configured, nowNs: NOW, live: { ...live, status: async (name) => (name === 'local' ? fresh : null) } }));
+    const api = createCaller(testContext({ as: 'viewer', db: t.db, configured, nowNs: NOW, live: { ...live, status: async (name) => (name === 'local' ? fresh : null) } }));
     const local = await api.sensors.status({ name: 'local' });
     expect(local.status).toMatchObject({ source: 'live', observedAtNs: NOW.toString(), droppedKernel: '7', lastSeq: '99' });
   });
 
   it('answers NOT_FOUND for a sensor nobody knows, BAD_REQUEST for a malformed name', async () => {
-    const api = createCaller(testContext({ db: t.db, configured, nowNs: NOW }));
+    const api = createCaller(testContext({ as: 'viewer', db: t.db, configured, nowNs: NOW }));
     await expect(api.sensors.status({ name: 'nobody' })).rejects.toMatchObject({
       code: 'NOT_FOUND',
       message: 'no sensor named nobody (not configured, nothing stored)',

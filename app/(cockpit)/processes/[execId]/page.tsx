@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { connection } from 'next/server';
+import { requirePage } from '@/server/auth/page';
 import { ProcessDetail } from '@/components/processes/ProcessDetail';
 import { getQueryClient, HydrateClient, trpc } from '@/components/trpc/server';
 
@@ -23,6 +24,7 @@ export async function generateMetadata({ params }: ProcessPageProps): Promise<Me
 /** One process image. A permalink: the first HTML already carries the data (prefetched here). */
 export default async function ProcessPage({ params }: ProcessPageProps) {
   await connection();
+  await requirePage('processes:read');
   const execId = decodeExecId((await params).execId);
   const queryClient = getQueryClient();
   await Promise.all([

@@ -1,4 +1,5 @@
 import { connection } from 'next/server';
+import { requirePage } from '@/server/auth/page';
 import { Suspense } from 'react';
 import { ProcessSearch } from '@/components/processes/ProcessSearch';
 import { LoadingState } from '@/components/ui/states';
@@ -7,6 +8,7 @@ import { LoadingState } from '@/components/ui/states';
 export default async function HomePage() {
   // Rendered per request: results depend on "now" and on the URL, never on the build.
   await connection();
+  await requirePage('processes:read');
   return (
     <Suspense fallback={<LoadingState>Loading search…</LoadingState>}>
       <ProcessSearch />
