@@ -75,13 +75,22 @@ class Sensor : public Napi::ObjectWrap<Sensor> {
                            InstanceMethod<&Sensor::Start>("start"),
                            InstanceMethod<&Sensor::Flush>("flush"),
                            InstanceMethod<&Sensor::SetOwnTgids>("setOwnTgids"),
+                           InstanceMethod<&Sensor::AddOwnTgids>("addOwnTgids"),
+                           InstanceMethod<&Sensor::AttachProgram>("attachProgram"),
+                           InstanceMethod<&Sensor::DetachProgram>("detachProgram"),
+                           InstanceMethod<&Sensor::MapInfo>("mapInfo"),
+                           InstanceMethod<&Sensor::MapUpdate>("mapUpdate"),
+                           InstanceMethod<&Sensor::MapDelete>("mapDelete"),
+                           InstanceMethod<&Sensor::MapDump>("mapDump"),
+                           InstanceMethod<&Sensor::RunStats>("runStats"),
                            InstanceMethod<&Sensor::Stats>("stats"),
                            InstanceMethod<&Sensor::Stop>("stop"),
                        });
   }
 
   // new Sensor(objectPath, { ringBufferBytes, wakeupBytes, batchBytes, batchMs, pollMs,
-  //                          maxQueuedBatches, enablePrograms, benchTgid })
+  //                          maxQueuedBatches, enablePrograms, benchTgid, disablePrograms,
+  //                          optionalPrograms, maxEntries, cgroupRoot, rodata })
   explicit Sensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sensor>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsString())
@@ -93,6 +102,45 @@ class Sensor : public Napi::ObjectWrap<Sensor> {
       if (ring) loader_->SetRingBufferBytes(ring);
       if (o.Has("wakeupBytes")) loader_->SetRodata("wakeup_bytes", OptU64(o, "wakeupBytes", 256 * 1024));
       if (o.Has("benchTgid")) loader_->SetRodata("bench_tgid", OptU64(o, "benchTgid", 0));
+      if (o.Has("rodata") && o.Get("rodata").IsObject()) {
+        Napi::Object r = o.Get("rodata").As<Napi::Object>();
+        Napi::Array names = r.GetPropertyNames();
+        for (uint32_t i = 0; i < names.Length(); i++) {
+          std::string name = names.Get(i).ToString().Utf8Value();
+          Napi::Value v = r.Get(name);
+          uint64_t value;
+          if (v.IsBigInt()) {
+            bool lossless = true;
+            value = v.As<Napi::BigInt>().Uint64Value(&lossless);
+            if (!lossless) throw Napi::RangeError::New(env, "rodata " + name + " does not fit 64 bits");
+          } else {
+            value = OptU64(r, name.c_str(), 0);
+          }
+          loader_->SetRodata(name, value);
+        }
+      }
+      if (o.Has("maxEntries") && o.Get("maxEntries").IsObject()) {
+        Napi::Object m = o.Get("maxEntries").As<Napi::Object>();
+        Napi::Array names = m.GetPropertyNames();
+        for (uint32_t i = 0; i < names.Length(); i++) {
+          std::string name = names.Get(i).ToString().Utf8Value();
+          loader_->SetMaxEntries(name, static_cast<uint32_t>(OptU64(m, name.c_str(), 1)));
+        }
+      }
+      if (o.Has("disablePrograms") && o.Get("disablePrograms").IsObject()) {
+        Napi::Object d = o.Get("disablePrograms").As<Napi::Object>();
+        Napi::Array names = d.GetPropertyNames();
+        for (uint32_t i = 0; i < names.Length(); i++) {
+          std::string name = names.Get(i).ToString().Utf8Value();
+          loader_->DisableProgram(name, d.Get(name).ToString().Utf8Value());
+        }
+      }
+      if (o.Has("optionalPrograms") && o.Get("optionalPrograms").IsArray()) {
+        Napi::Array a = o.Get("optionalPrograms").As<Napi::Array>();
+        for (uint32_t i = 0; i < a.Length(); i++) loader_->SetOptional(a.Get(i).ToString().Utf8Value());
+      }
+      if (o.Has("cgroupRoot") && o.Get("cgroupRoot").IsString())
+        loader_->SetCgroupRoot(o.Get("cgroupRoot").ToString().Utf8Value());
     } catch (const soc::LoadError& e) {
       throw MakeError(env, e.what(), e.err());
     }
@@ -177,19 +225,99 @@ class Sensor : public Napi::ObjectWrap<Sensor> {
     return Programs(info);
   }
 
+  static Napi::Object StatusObject(Napi::Env env, const soc::ProgramStatus& st) {
+    Napi::Object p = Napi::Object::New(env);
+    p.Set("name", st.name);
+    p.Set("attachType", st.attachType);
+    p.Set("attached", st.attached);
+    p.Set("error", st.error);
+    return p;
+  }
+
   Napi::Value Programs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const auto& list = loader_->Programs();
     Napi::Array out = Napi::Array::New(env, list.size());
-    for (size_t i = 0; i < list.size(); i++) {
-      Napi::Object p = Napi::Object::New(env);
-      p.Set("name", list[i].name);
-      p.Set("attachType", list[i].attachType);
-      p.Set("attached", list[i].attached);
-      p.Set("error", list[i].error);
-      out.Set(static_cast<uint32_t>(i), p);
-    }
+    for (size_t i = 0; i < list.size(); i++) out.Set(static_cast<uint32_t>(i), StatusObject(env, list[i]));
     return out;
+  }
+
+  static std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* usage) {
+    if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), usage);
+    return info[i].As<Napi::String>().Utf8Value();
+  }
+
+  static Napi::Buffer<uint8_t> BufferArg(const Napi::CallbackInfo& info, size_t i, const char* usage) {
+    if (info.Length() <= i || !info[i].IsBuffer()) throw Napi::TypeError::New(info.Env(), usage);
+    return info[i].As<Napi::Buffer<uint8_t>>();
+  }
+
+  Napi::Value AttachProgram(const Napi::CallbackInfo& info) {
+    std::string name = StringArg(info, 0, "attachProgram(name)");
+    try {
+      return StatusObject(info.Env(), loader_->AttachProgram(name));
+    } catch (const soc::LoadError& e) {
+      throw MakeError(info.Env(), e.what(), e.err());
+    }
+  }
+
+  Napi::Value DetachProgram(const Napi::CallbackInfo& info) {
+    loader_->DetachProgram(StringArg(info, 0, "detachProgram(name)"));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value MapInfo(const Napi::CallbackInfo& info) {
+    std::string name = StringArg(info, 0, "mapInfo(name)");
+    try {
+      Napi::Object o = Napi::Object::New(info.Env());
+      o.Set("keySize", loader_->MapKeySize(name));
+      o.Set("valueSize", loader_->MapValueSize(name));
+      return o;
+    } catch (const soc::LoadError& e) {
+      throw MakeError(info.Env(), e.what(), e.err());
+    }
+  }
+
+  Napi::Value MapUpdate(const Napi::CallbackInfo& info) {
+    const char* usage = "mapUpdate(name, key: Buffer, value: Buffer, flags?: number)";
+    std::string name = StringArg(info, 0, usage);
+    auto key = BufferArg(info, 1, usage);
+    auto value = BufferArg(info, 2, usage);
+    uint64_t flags = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Int64Value() : 0;
+    try {
+      loader_->MapUpdate(name, key.Data(), key.Length(), value.Data(), value.Length(), flags);
+    } catch (const soc::LoadError& e) {
+      throw MakeError(info.Env(), e.what(), e.err());
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value MapDelete(const Napi::CallbackInfo& info) {
+    const char* usage = "mapDelete(name, key: Buffer)";
+    std::string name = StringArg(info, 0, usage);
+    auto key = BufferArg(info, 1, usage);
+    try {
+      return Napi::Boolean::New(info.Env(), loader_->MapDelete(name, key.Data(), key.Length()));
+    } catch (const soc::LoadError& e) {
+      throw MakeError(info.Env(), e.what(), e.err());
+    }
+  }
+
+  Napi::Value MapDump(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string name = StringArg(info, 0, "mapDump(name)");
+    std::vector<uint8_t> keys, values;
+    uint32_t n;
+    try {
+      n = loader_->MapDump(name, keys, values);
+    } catch (const soc::LoadError& e) {
+      throw MakeError(env, e.what(), e.err());
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("count", n);
+    o.Set("keys", Napi::Buffer<uint8_t>::Copy(env, keys.data(), keys.size()));
+    o.Set("values", Napi::Buffer<uint8_t>::Copy(env, values.data(), values.size()));
+    return o;
   }
 
   Napi::Value RunIterator(const Napi::CallbackInfo& info) {
@@ -250,6 +378,35 @@ class Sensor : public Napi::ObjectWrap<Sensor> {
     for (uint32_t i = 0; i < a.Length(); i++) tgids.push_back(a.Get(i).ToNumber().Uint32Value());
     try {
       loader_->SetOwnTgids(tgids);
+    } catch (const soc::LoadError& e) {
+      throw MakeError(env, e.what(), e.err());
+    }
+    return env.Undefined();
+  }
+
+  Napi::Value RunStats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto list = loader_->RunStats();
+    Napi::Array out = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); i++) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("name", list[i].name);
+      o.Set("id", list[i].id);
+      o.Set("runTimeNs", Napi::BigInt::New(env, list[i].runTimeNs));
+      o.Set("runCount", Napi::BigInt::New(env, list[i].runCount));
+      out.Set(static_cast<uint32_t>(i), o);
+    }
+    return out;
+  }
+
+  Napi::Value AddOwnTgids(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "addOwnTgids(tgids: number[])");
+    Napi::Array a = info[0].As<Napi::Array>();
+    std::vector<uint32_t> tgids;
+    for (uint32_t i = 0; i < a.Length(); i++) tgids.push_back(a.Get(i).ToNumber().Uint32Value());
+    try {
+      loader_->AddOwnTgids(tgids);
     } catch (const soc::LoadError& e) {
       throw MakeError(env, e.what(), e.err());
     }

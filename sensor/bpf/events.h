@@ -42,6 +42,12 @@ enum soc_op {
 	SOC_OP_EXIT = 3, /* struct soc_exit_event */
 	/* first-seen facts (syscall, io_uring opcode, endpoint, sensitive file): 16..31 */
 	SOC_OP_FACT_FIRST = 16,
+	SOC_OP_FACT_SYSCALL = 16, /* struct soc_syscall_fact */
+	SOC_OP_FACT_IOURING_OP = 17, /* struct soc_iouring_op_fact */
+	SOC_OP_FACT_IOURING_SETUP = 18, /* struct soc_iouring_setup_fact: a ring was created */
+	SOC_OP_FACT_ENDPOINT = 19, /* struct soc_endpoint_fact */
+	SOC_OP_FACT_FILE = 20, /* struct soc_file_fact + path: a sensitive-path candidate */
+	SOC_OP_FACT_COUNTERS = 21, /* struct soc_counters_event: an image's last counters */
 	/* io_uring operations (zoom-in evidence): 32..63 */
 	SOC_OP_IOURING_FIRST = 32,
 	/* socket evidence (connect/send/recv, payload prefix): 64..95 */
@@ -54,7 +60,12 @@ enum soc_op {
 };
 
 /* Header flags: bits 0..11 belong to the op, bits 12..15 are common to all ops. */
-#define SOC_F_OWN_TGID (1u << 15) /* the event's tgid is listed in the own_tgids map */
+/*
+ * The event belongs to the sensor's own activity: its tgid is listed in the own_tgids map (the
+ * sensor, and processes user space marked, e.g. the cockpit), or the process descends from one
+ * (the mark is inherited at fork and kept across exec).
+ */
+#define SOC_F_OWN_TGID (1u << 15)
 
 /* Exec record flags (struct soc_event_header.flags, op SOC_OP_EXEC). */
 #define SOC_EXEC_F_SEEDED (1u << 0) /* from the task iterator: the process ran before attach */
@@ -73,6 +84,40 @@ enum soc_op {
 
 /* Exit record flags. */
 #define SOC_EXIT_F_KEY_FALLBACK (1u << 0)
+
+/* Syscall fact flags. */
+#define SOC_SYSCALL_F_IA32 (1u << 0) /* a 32-bit (compat) syscall: nr is in the i386 table */
+
+/* io_uring op fact flags. */
+#define SOC_IOURING_F_SQE_UNREAD (1u << 0) /* the SQE could not be located or read */
+
+/* File fact flags. */
+#define SOC_FILE_F_RELATIVE (1u << 0) /* given relative: the directory's path was prepended */
+#define SOC_FILE_F_DIR_UNRESOLVED (1u << 1) /* relative, directory not resolvable: as given */
+#define SOC_FILE_F_PATH_TRUNCATED (1u << 2) /* longer than SOC_STR_MAX: the tail is missing */
+#define SOC_FILE_F_COMPLETE (1u << 3) /* matched a probe that decides a class on its own */
+#define SOC_FILE_F_OPENAT2 (1u << 4) /* openat2 / IORING_OP_OPENAT2: flags from struct open_how */
+#define SOC_FILE_F_DEFERRED (1u << 5) /* path not in memory at entry: read at the next syscall */
+#define SOC_FILE_F_KERNEL_COPY (1u << 6) /* io_uring: path from the kernel's copy (user's unreadable) */
+
+/* How an operation reached the kernel (endpoint and file facts). */
+enum soc_via {
+	SOC_VIA_UNSPEC = 0,
+	SOC_VIA_SYSCALL = 1,
+	SOC_VIA_IO_URING = 2, /* issued through an io_uring submission */
+};
+
+enum soc_direction {
+	SOC_DIR_UNSPEC = 0,
+	SOC_DIR_OUTBOUND = 1, /* this process connected or sent to the endpoint */
+	SOC_DIR_INBOUND = 2, /* the endpoint connected to this process (first read of an accept) */
+};
+
+/* ABI of a syscall fact (sys_enter reports numbers of the caller's table). */
+enum soc_abi {
+	SOC_ABI_X86_64 = 0,
+	SOC_ABI_I386 = 1,
+};
 
 #define SOC_COMM_LEN 16
 /* Each variable-length string (binary, cwd, argv) is at most this many bytes. */
@@ -148,6 +193,134 @@ struct soc_exit_event {
 	__u32 pad;
 };
 
+/*
+ * First-seen facts. One record per (image, fact) the first time the image shows it; the kernel
+ * dedups (a per-image syscall bitmap, an LRU of other facts) and user space dedups again, so an
+ * LRU eviction can only repeat a fact, never hide one. `key` is the image (as in exec events).
+ */
+
+/* The first call of syscall `nr` by the image (flags: SOC_SYSCALL_F_IA32). */
+struct soc_syscall_fact {
+	struct soc_event_header hdr;
+	struct soc_exec_key key;
+	__u32 nr; /* number in the caller's syscall table (see abi) */
+	__u32 abi; /* enum soc_abi */
+};
+
+/* The first io_uring submission of `opcode` by the image. */
+struct soc_iouring_op_fact {
+	struct soc_event_header hdr;
+	struct soc_exec_key key;
+	__u8 opcode; /* enum io_uring_op (IORING_OP_*) */
+	__u8 sqe_flags; /* IOSQE_* of that first submission */
+	__u16 pad;
+	__s32 fd; /* sqe->fd of that first submission */
+	__u32 ring_flags; /* IORING_SETUP_* of the ring it was submitted to */
+	__u32 pad2;
+};
+
+/* A ring created by the image (first per distinct setup flags). */
+struct soc_iouring_setup_fact {
+	struct soc_event_header hdr;
+	struct soc_exec_key key;
+	__u32 flags; /* IORING_SETUP_* (IORING_SETUP_SQPOLL: a kernel thread submits) */
+	__u32 sq_entries;
+	__u32 cq_entries;
+	__s32 fd; /* the ring's file descriptor */
+};
+
+/* The first contact of the image with a remote endpoint (per via and direction). */
+struct soc_endpoint_fact {
+	struct soc_event_header hdr;
+	struct soc_exec_key key;
+	__u16 family; /* AF_INET, AF_INET6 */
+	__u16 port; /* host byte order: remote port (outbound), local port (inbound) */
+	__u8 protocol; /* IPPROTO_TCP, IPPROTO_UDP */
+	__u8 via; /* enum soc_via */
+	__u8 direction; /* enum soc_direction */
+	__u8 pad;
+	__u32 pad2[2];
+	__u8 addr[16]; /* remote address: 4 bytes (IPv4) or 16 (IPv6), network byte order */
+};
+
+/*
+ * An open whose path passed the in-kernel prefilter of sensitive path classes (prefix, suffix
+ * and segment tables loaded by user space), first per (image, path, access mode, via). User
+ * space matches the path exactly against the classes and drops candidates that do not match.
+ * Followed by the path (path_len bytes, no NUL): absolute when given absolute or resolved.
+ */
+struct soc_file_fact {
+	struct soc_event_header hdr;
+	struct soc_exec_key key;
+	__u32 open_flags; /* O_* as passed (openat2: the low 32 bits of open_how.flags) */
+	__u16 path_len;
+	__u8 via; /* enum soc_via */
+	__u8 pad;
+	__s32 dirfd; /* as passed (AT_FDCWD = -100) */
+	__u32 pad2;
+};
+
+/*
+ * Activity counted per image since its counters were created. User space reads them
+ * periodically from the exec_counters map and reports the increase; the kernel writes the
+ * final values as a SOC_OP_FACT_COUNTERS record when the image ends (its process execs or exits).
+ * Threads add their counts in batches, so a thread's last counts may show up late (at its next
+ * batch, after at most a second of activity, or when it exits).
+ */
+struct soc_activity_counters {
+	__u64 syscalls; /* syscalls entered (counted while the sys_enter program is attached) */
+	__u64 iouring_submissions; /* io_uring requests submitted (io_uring_submit_req) */
+	__u64 iouring_setups; /* rings created */
+	__u64 connects; /* connect() through syscalls or io_uring, TCP and UDP */
+	__u64 sends_addressed; /* sendto/sendmsg with a destination address (UDP) */
+	__u64 accepts; /* inbound TCP connections first read by this image */
+	__u64 opens; /* open/openat/openat2/creat syscalls and io_uring OPENAT/OPENAT2 */
+	__u64 sensitive_opens; /* opens that matched the sensitive-path prefilter */
+};
+
+struct soc_counters_event {
+	struct soc_event_header hdr;
+	struct soc_exec_key key;
+	struct soc_activity_counters counters;
+};
+
+/* exec_counters map value: counters plus what user space needs to report them. */
+struct soc_exec_counters {
+	struct soc_activity_counters counters;
+	__u32 flags; /* SOC_F_OWN_TGID when an own process added to them */
+	__u32 pad;
+};
+
+/* Configuration written by user space at any time (facts_config map, one entry). */
+#define SOC_FACTS_SYSCALLS (1u << 0) /* syscall first-seen bitmap */
+#define SOC_FACTS_IO_URING (1u << 1) /* io_uring opcodes and ring creation */
+#define SOC_FACTS_ENDPOINTS (1u << 2)
+#define SOC_FACTS_FILES (1u << 3)
+#define SOC_FACTS_COUNTERS (1u << 4)
+
+struct soc_facts_config {
+	__u32 enabled; /* SOC_FACTS_* */
+	__u32 counter_batch; /* a thread adds its counts to its image's after this many events */
+	__u64 counter_flush_ns; /* ... or when its last addition is older than this */
+};
+
+/* Sensitive-path prefilter: LPM tries over path bytes (prefix, reversed suffix, segment). */
+#define SOC_PATH_PROBE_MAX 256 /* bytes of a probe (the LPM trie's data limit) */
+struct soc_path_probe_key {
+	__u32 prefixlen; /* in bits */
+	__u8 data[SOC_PATH_PROBE_MAX];
+};
+
+#define SOC_PROBE_F_EXACT (1u << 0) /* prefix trie: only the whole path matches */
+#define SOC_PROBE_F_SHORTER (1u << 1) /* prefix trie: a shorter prefix probe also exists */
+#define SOC_PROBE_F_COMPLETE (1u << 2) /* the probe alone decides its class (no other part) */
+
+struct soc_path_probe {
+	__u32 flags; /* SOC_PROBE_F_* */
+	__u16 id; /* user space's probe number */
+	__u16 len; /* the probe's length in bytes (an LPM lookup does not say which entry matched) */
+};
+
 /* Benchmark-only record (program bench_sys_enter, never loaded by default). */
 struct soc_bench_event {
 	struct soc_event_header hdr;
@@ -169,6 +342,19 @@ SOC_STATIC_ASSERT(SOC_OFFSETOF(struct soc_exec_event, comm) == 112, "exec comm o
 SOC_STATIC_ASSERT(sizeof(struct soc_fork_event) == 64, "fork event size");
 SOC_STATIC_ASSERT(sizeof(struct soc_exit_event) == 56, "exit event size");
 SOC_STATIC_ASSERT(sizeof(struct soc_bench_event) == 64, "bench event size");
+SOC_STATIC_ASSERT(sizeof(struct soc_syscall_fact) == 56, "syscall fact size");
+SOC_STATIC_ASSERT(sizeof(struct soc_iouring_op_fact) == 64, "io_uring op fact size");
+SOC_STATIC_ASSERT(sizeof(struct soc_iouring_setup_fact) == 64, "io_uring setup fact size");
+SOC_STATIC_ASSERT(sizeof(struct soc_endpoint_fact) == 80, "endpoint fact size");
+SOC_STATIC_ASSERT(SOC_OFFSETOF(struct soc_endpoint_fact, addr) == 64, "endpoint addr offset");
+SOC_STATIC_ASSERT(sizeof(struct soc_file_fact) == 64, "file fact size");
+SOC_STATIC_ASSERT(sizeof(struct soc_activity_counters) == 64, "counters size");
+SOC_STATIC_ASSERT(sizeof(struct soc_counters_event) == 112, "counters event size");
+SOC_STATIC_ASSERT(sizeof(struct soc_exec_counters) == 72, "exec counters size");
+SOC_STATIC_ASSERT(sizeof(struct soc_facts_config) == 16, "facts config size");
+SOC_STATIC_ASSERT(sizeof(struct soc_path_probe_key) == 260, "path probe key size");
+SOC_STATIC_ASSERT(sizeof(struct soc_path_probe) == 8, "path probe size");
+SOC_STATIC_ASSERT(sizeof(struct soc_file_fact) + SOC_STR_MAX <= 0xffff, "file fact size fits");
 SOC_STATIC_ASSERT(sizeof(struct soc_exec_event) + SOC_EXEC_DATA_MAX <= 0xffff,
 		  "record size must fit the u16 header.size");
 

@@ -39,6 +39,16 @@ export interface NativeSensorOptions {
   enablePrograms?: string[];
   /** tgid the benchmark program reports */
   benchTgid?: number;
+  /** programs not to load, with the reason their status gives */
+  disablePrograms?: Record<string, string>;
+  /** programs whose rejection by the verifier must not fail the load: retried without them */
+  optionalPrograms?: string[];
+  /** map sizes (bpf_map__set_max_entries) */
+  maxEntries?: Record<string, number>;
+  /** cgroup v2 mount point cgroup/* and sockops programs attach to (default /sys/fs/cgroup) */
+  cgroupRoot?: string;
+  /** read-only variables (u32/u64) set before load */
+  rodata?: Record<string, number | bigint>;
 }
 
 export interface NativeProgramStatus {
@@ -81,8 +91,24 @@ export interface NativeSensor {
   start(onBatch: (batch: Buffer, records: number) => void): void;
   /** Resolves once everything read before the call has gone through onBatch. */
   flush(): Promise<void>;
+  /** Replaces the own tgids (the sensor's processes). */
   setOwnTgids(tgids: number[]): void;
+  /** Adds own tgids (e.g. the cockpit's) to those already set. */
+  addOwnTgids(tgids: number[]): void;
+  /** Attaches one loaded program again (no reload); the status says whether it worked. */
+  attachProgram(name: string): NativeProgramStatus;
+  /** Detaches one program; its maps and state stay. */
+  detachProgram(name: string): void;
+  mapInfo(name: string): { keySize: number; valueSize: number };
+  /** bpf_map_update_elem with raw bytes (sizes checked); flags BPF_ANY (0) by default. */
+  mapUpdate(name: string, key: Buffer, value: Buffer, flags?: number): void;
+  /** false when the key was not there */
+  mapDelete(name: string, key: Buffer): boolean;
+  /** Every entry of a non-per-CPU map: keys and values concatenated, in the same order. */
+  mapDump(name: string): { count: number; keys: Buffer; values: Buffer };
   stats(): NativeStats;
+  /** Kernel id and run statistics of each loaded program (counted while kernel.bpf_stats_enabled = 1). */
+  runStats(): Array<{ name: string; id: number; runTimeNs: bigint; runCount: bigint }>;
   /** Detaches all programs, delivers what is left, closes. onBatch is not called afterwards. */
   stop(): Promise<void>;
 }

@@ -9,7 +9,8 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bpfObjectPath, loadAddon, type NativeSensor } from './addon';
 import { RecordDecoder, splitArgs, splitWaitStatus } from './decode';
-import { EXEC_EVENT, EXIT_EVENT, ExecFlag, FORK_EVENT, HEADER, Op, WIRE_STRUCTS } from './layout';
+import { IORING_OPS } from './iouring';
+import { EXEC_EVENT, EXIT_EVENT, ExecFlag, FORK_EVENT, HEADER, Op, WIRE_ENUMS, WIRE_STRUCTS } from './layout';
 import { probeKernel } from './source';
 
 interface BtfMember {
@@ -60,6 +61,23 @@ describe.skipIf(layoutSkip !== undefined)('wire layout matches the compiled obje
       expect(layout.fields).toEqual(btfOffsets);
     });
   }
+
+  for (const { name, prefix, values } of WIRE_ENUMS) {
+    it(`enum ${name} values match`, () => {
+      const e = types.find((x) => x.kind === 'ENUM' && x.name === name);
+      expect(e, `enum ${name} missing from the object's BTF`).toBeDefined();
+      expect(Object.fromEntries(e!.values!.map((v) => [v.name.replace(prefix, ''), v.val]))).toEqual(values);
+    });
+  }
+
+  it("io_uring opcode names match this kernel's enum io_uring_op", () => {
+    const e = types.find((x) => x.kind === 'ENUM' && x.name === 'io_uring_op');
+    expect(e, 'enum io_uring_op missing from the object BTF').toBeDefined();
+    const kernel = e!.values!.filter((v) => v.name !== 'IORING_OP_LAST').sort((a, b) => a.val - b.val);
+    // Every opcode this kernel has is named (newer kernels may add some: they show as OP_<n>).
+    expect(kernel.map((v) => v.name.replace(/^IORING_OP_/, ''))).toEqual(IORING_OPS.slice(0, kernel.length));
+    expect(kernel.map((v) => v.val)).toEqual(kernel.map((_, i) => i));
+  });
 
   it('enum soc_op values match Op', () => {
     const e = types.find((x) => x.kind === 'ENUM' && x.name === 'soc_op');

@@ -12,6 +12,12 @@ export const Op = {
   FORK: 2,
   EXIT: 3,
   FACT_FIRST: 16,
+  FACT_SYSCALL: 16,
+  FACT_IOURING_OP: 17,
+  FACT_IOURING_SETUP: 18,
+  FACT_ENDPOINT: 19,
+  FACT_FILE: 20,
+  FACT_COUNTERS: 21,
   IOURING_FIRST: 32,
   SOCKET_FIRST: 64,
   FILE_FIRST: 96,
@@ -21,8 +27,45 @@ export const Op = {
 
 /** Header flags common to every op (bits 12..15). */
 export const HeaderFlag = {
+  /** the sensor's own activity, or a marked process's (the cockpit) or a descendant's */
   OWN_TGID: 1 << 15,
 } as const;
+
+/** Syscall fact flags. */
+export const SyscallFlag = { IA32: 1 << 0 } as const;
+/** io_uring op fact flags. */
+export const IouringFlag = { SQE_UNREAD: 1 << 0 } as const;
+/** File fact flags. */
+export const FileFlag = {
+  RELATIVE: 1 << 0,
+  DIR_UNRESOLVED: 1 << 1,
+  PATH_TRUNCATED: 1 << 2,
+  COMPLETE: 1 << 3,
+  OPENAT2: 1 << 4,
+  DEFERRED: 1 << 5,
+  KERNEL_COPY: 1 << 6,
+} as const;
+
+/** enum soc_via */
+export const Via = { UNSPEC: 0, SYSCALL: 1, IO_URING: 2 } as const;
+/** enum soc_direction */
+export const Dir = { UNSPEC: 0, OUTBOUND: 1, INBOUND: 2 } as const;
+/** enum soc_abi */
+export const Abi = { X86_64: 0, I386: 1 } as const;
+
+/** struct soc_facts_config.enabled bits */
+export const FactsEnabled = {
+  SYSCALLS: 1 << 0,
+  IO_URING: 1 << 1,
+  ENDPOINTS: 1 << 2,
+  FILES: 1 << 3,
+  COUNTERS: 1 << 4,
+} as const;
+
+/** struct soc_path_probe.flags */
+export const ProbeFlag = { EXACT: 1 << 0, SHORTER: 1 << 1, COMPLETE: 1 << 2 } as const;
+/** Bytes of a path probe (the LPM trie's data limit). */
+export const PATH_PROBE_MAX = 256;
 
 /** Exec record flags (header.flags for Op.EXEC). */
 export const ExecFlag = {
@@ -45,8 +88,8 @@ export const COMM_LEN = 16;
 export const STR_MAX = 4095;
 export const CGROUP_NAME_MAX = 255;
 
-/** Kernel-side error counters (enum soc_error in process.bpf.c). */
-export const KernelError = { STATE_ALLOC: 0, MAX: 8 } as const;
+/** Kernel-side error counters (enum soc_error in common.bpf.h). */
+export const KernelError = { STATE_ALLOC: 0, PATH_UNREADABLE: 1, SQE_UNREAD: 2, COUNTERS_ALLOC: 3, MAX: 8 } as const;
 
 export interface StructLayout {
   /** the C struct name in events.h */
@@ -108,6 +151,85 @@ export const BENCH_EVENT = {
   fields: { hdr: 0, syscall_nr: 24, seq: 32, pad: 40 },
 } as const satisfies StructLayout;
 
+export const SYSCALL_FACT = {
+  name: 'soc_syscall_fact',
+  size: 56,
+  fields: { hdr: 0, key: 24, nr: 48, abi: 52 },
+} as const satisfies StructLayout;
+
+export const IOURING_OP_FACT = {
+  name: 'soc_iouring_op_fact',
+  size: 64,
+  fields: { hdr: 0, key: 24, opcode: 48, sqe_flags: 49, pad: 50, fd: 52, ring_flags: 56, pad2: 60 },
+} as const satisfies StructLayout;
+
+export const IOURING_SETUP_FACT = {
+  name: 'soc_iouring_setup_fact',
+  size: 64,
+  fields: { hdr: 0, key: 24, flags: 48, sq_entries: 52, cq_entries: 56, fd: 60 },
+} as const satisfies StructLayout;
+
+export const ENDPOINT_FACT = {
+  name: 'soc_endpoint_fact',
+  size: 80,
+  fields: { hdr: 0, key: 24, family: 48, port: 50, protocol: 52, via: 53, direction: 54, pad: 55, pad2: 56, addr: 64 },
+} as const satisfies StructLayout;
+
+export const FILE_FACT = {
+  name: 'soc_file_fact',
+  size: 64,
+  fields: { hdr: 0, key: 24, open_flags: 48, path_len: 52, via: 54, pad: 55, dirfd: 56, pad2: 60 },
+} as const satisfies StructLayout;
+
+export const ACTIVITY_COUNTERS = {
+  name: 'soc_activity_counters',
+  size: 64,
+  fields: {
+    syscalls: 0,
+    iouring_submissions: 8,
+    iouring_setups: 16,
+    connects: 24,
+    sends_addressed: 32,
+    accepts: 40,
+    opens: 48,
+    sensitive_opens: 56,
+  },
+} as const satisfies StructLayout;
+
+export const COUNTERS_EVENT = {
+  name: 'soc_counters_event',
+  size: 112,
+  fields: { hdr: 0, key: 24, counters: 48 },
+} as const satisfies StructLayout;
+
+/** exec_counters map value */
+export const EXEC_COUNTERS = {
+  name: 'soc_exec_counters',
+  size: 72,
+  fields: { counters: 0, flags: 64, pad: 68 },
+} as const satisfies StructLayout;
+
+/** facts_config map value */
+export const FACTS_CONFIG = {
+  name: 'soc_facts_config',
+  size: 16,
+  fields: { enabled: 0, counter_batch: 4, counter_flush_ns: 8 },
+} as const satisfies StructLayout;
+
+/** path_prefixes / path_suffixes / path_segments key */
+export const PATH_PROBE_KEY = {
+  name: 'soc_path_probe_key',
+  size: 260,
+  fields: { prefixlen: 0, data: 4 },
+} as const satisfies StructLayout;
+
+/** path_* trie value */
+export const PATH_PROBE = {
+  name: 'soc_path_probe',
+  size: 8,
+  fields: { flags: 0, id: 4, len: 6 },
+} as const satisfies StructLayout;
+
 /** Every struct of the wire format, for the layout check. */
 export const WIRE_STRUCTS: readonly StructLayout[] = [
   HEADER,
@@ -116,4 +238,22 @@ export const WIRE_STRUCTS: readonly StructLayout[] = [
   FORK_EVENT,
   EXIT_EVENT,
   BENCH_EVENT,
+  SYSCALL_FACT,
+  IOURING_OP_FACT,
+  IOURING_SETUP_FACT,
+  ENDPOINT_FACT,
+  FILE_FACT,
+  ACTIVITY_COUNTERS,
+  COUNTERS_EVENT,
+  EXEC_COUNTERS,
+  FACTS_CONFIG,
+  PATH_PROBE_KEY,
+  PATH_PROBE,
+];
+
+/** Enums of the wire format (C enum name -> prefix stripped -> values), for the layout check. */
+export const WIRE_ENUMS: ReadonlyArray<{ name: string; prefix: string; values: Readonly<Record<string, number>> }> = [
+  { name: 'soc_via', prefix: 'SOC_VIA_', values: Via },
+  { name: 'soc_direction', prefix: 'SOC_DIR_', values: Dir },
+  { name: 'soc_abi', prefix: 'SOC_ABI_', values: Abi },
 ];

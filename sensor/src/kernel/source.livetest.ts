@@ -73,6 +73,16 @@ describe.skipIf(!probe.ok)(`KernelEventSource (${probe.ok ? 'live' : (probe as {
       ['on_fork', 'tp_btf', true],
       ['on_exit', 'tp_btf', true],
       ['seed_tasks', 'iter', true],
+      // first-seen facts (facts.livetest.ts tests what they report)
+      ['facts_sys_enter', 'tp_btf', true],
+      ['facts_iouring_submit', 'tp_btf', true],
+      ['facts_iouring_create', 'tp_btf', true],
+      ['facts_connect4', 'cgroup', true],
+      ['facts_connect6', 'cgroup', true],
+      ['facts_sendmsg4', 'cgroup', true],
+      ['facts_sendmsg6', 'cgroup', true],
+      ['facts_sockops', 'sockops', true],
+      ['facts_tcp_first_read', 'tp_btf', true],
     ]);
   });
 
@@ -292,7 +302,7 @@ describe('seeding helpers (/proc parsing)', () => {
     const fields = Array.from({ length: 50 }, (_, i) => String(i + 3)); // fields 3.. as numbers
     fields[0] = 'S';
     fields[19] = '123456789'; // field 22: starttime
-    expect(parseProcStat(`42 (we)ird) name) ${fields.join(' ')}`)).toEqual({ state: 'S', startTicks: 123456789n });
+    expect(parseProcStat(`42 (we)ird) name) ${fields.join(' ')}`)).toEqual({ state: 'S', ppid: 4, startTicks: 123456789n });
     expect(parseProcStat('garbage')).toBeUndefined();
   });
 

@@ -1,22 +1,44 @@
 /**
- * KernelEventSource: the always-on process lifecycle stream of this node, from real eBPF.
+ * KernelEventSource: the always-on stream of this node, from real eBPF — process lifecycle and
+ * first-seen facts.
  *
- * start() loads sensor/build/process.bpf.o through the addon, attaches exec/fork/exit, then seeds
- * the processes that were already running (seeded exec events are delivered first, then the
- * live events that arrived meanwhile, in order). Events are complete proto `Event`s (node, exec
- * id, pid, tid, wall-clock ns, body) with seq "0": the sensor service numbers them.
+ * start() loads sensor/build/process.bpf.o through the addon, configures the facts programs
+ * (facts_config, the sensitive-path prefilter, own tgids), attaches exec/fork/exit and the facts
+ * programs, then seeds the processes that were already running (seeded exec events are
+ * delivered first, then the live events that arrived meanwhile, in order). Events are complete
+ * proto `Event`s (node, exec id, pid, tid, wall-clock ns, own, body) with seq "0": the sensor
+ * service numbers them.
+ *
+ * Facts: the kernel reports first occurrences per image (see sensor/bpf/facts.bpf.c); here file
+ * candidates are matched exactly against the path classes, a second first-seen filter drops
+ * the repeats a kernel LRU eviction can cause, and the per-image counters are read every
+ * `countersIntervalMs` and turned into ActivityCounters of what is new. The facts programs are
+ * optional: one this kernel lacks or rejects is listed in status() with the reason.
  *
  * Nothing is lost silently: ring-buffer reservations that failed in the kernel and batches the
  * addon could not queue toward JavaScript are counted (status(), takeDroppedDelta()).
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { ContainerIdentity, Event, ProgramStatus } from '../../gen/soc/sensor/v1/sensor';
 import { CgroupResolver } from '../identity/cgroup';
 import { containerFromCgroupPath } from '../identity/container';
+import { descendantsOf } from '../procfs/tree';
 import { seedProcesses, type SeedStats } from '../procfs/seed';
-import { addonPath, bpfObjectPath, loadAddon, type NativeSensor } from './addon';
+import { addonPath, bpfObjectPath, loadAddon, type NativeAddon, type NativeSensor } from './addon';
 import { RecordDecoder } from './decode';
+import {
+  CountersTracker,
+  encodeFactsConfig,
+  encodeProbeTables,
+  FirstSeenFilter,
+  resolveFactsOptions,
+  type FactsOptions,
+  type ResolvedFactsOptions,
+} from './facts';
+import { KernelError } from './layout';
+import { PathMatcher } from './paths';
 
 export type KernelProbe = { ok: true } | { ok: false; reason: string };
 
@@ -28,6 +50,22 @@ const CAP_BPF = 39n;
 /** Programs the source cannot work without (all of process.bpf.c's default set). */
 const REQUIRED_PROGRAMS = ['on_exec', 'on_fork', 'on_exit', 'seed_tasks'];
 const SEED_ITERATOR = 'seed_tasks';
+
+/**
+ * The programs of facts.bpf.c, by what needs them. All optional: one the kernel lacks or
+ * rejects is listed in the status with the reason, the rest runs.
+ */
+export const FACT_PROGRAMS = {
+  /** the syscall bitmap, open(2) family and syscall counts */
+  sysEnter: ['facts_sys_enter'],
+  /** io_uring opcodes, ring creation, io_uring opens and the io_uring route of connects */
+  ioUring: ['facts_iouring_submit', 'facts_iouring_create'],
+  /** outbound endpoints (cgroup hooks: connect, addressed send; syscalls and io_uring) */
+  endpoints: ['facts_connect4', 'facts_connect6', 'facts_sendmsg4', 'facts_sendmsg6'],
+  /** inbound endpoints (sockops marks, first read by the owner reports) */
+  inbound: ['facts_sockops', 'facts_tcp_first_read'],
+} as const;
+const ALL_FACT_PROGRAMS: string[] = Object.values(FACT_PROGRAMS).flat();
 
 /** Why the kernel source cannot start here, or ok. Checks what can be checked without loading. */
 export function probeKernel(): KernelProbe {
@@ -79,6 +117,22 @@ export interface KernelSourceOptions {
   onEvents: (events: Event[]) => void;
   /** tgids besides this process that belong to the sensor */
   ownPids?: number[];
+  /** first-seen facts and activity counters (default: everything on) */
+  facts?: FactsOptions;
+  /** cgroup v2 mount point the socket programs attach to (default: from /proc/self/mountinfo) */
+  cgroupRoot?: string;
+}
+
+/** What the user-space half of the facts did (for status and tests). */
+export interface FactsStats {
+  /** facts the user-space first-seen filter dropped as repeats */
+  repeats: number;
+  /** file candidates of the kernel prefilter that matched no class exactly */
+  rejectedCandidates: number;
+  /** kernel degradations by name (layout.KernelError), summed over CPUs */
+  kernelErrors: Record<string, string>;
+  /** the syscall bitmap is on */
+  syscallBitmap: boolean;
 }
 
 export interface KernelSourceStatus {
@@ -112,10 +166,19 @@ export class KernelEventSource {
   /** live events held back while seeding, so seeded execs go out first */
   private pending: Event[][] | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly facts: ResolvedFactsOptions | undefined;
+  private readonly firstSeen = new FirstSeenFilter();
+  private counters: CountersTracker | undefined;
+  private countersTimer: NodeJS.Timeout | undefined;
+  private syscallBitmap = false;
+  private addon: NativeAddon | undefined;
+  private wallOffsetNs = 0n;
   /** what seeding found (for logs and tests) */
   seedStats: SeedStats | undefined;
 
-  constructor(private readonly opts: KernelSourceOptions) {}
+  constructor(private readonly opts: KernelSourceOptions) {
+    this.facts = resolveFactsOptions(opts.facts);
+  }
 
   async start(): Promise<void> {
     if (this.sensor) throw new KernelLoadError('kernel event source already started');
@@ -123,24 +186,49 @@ export class KernelEventSource {
     if (!probe.ok) throw new KernelLoadError(probe.reason);
 
     const addon = loadAddon();
+    this.addon = addon;
     const { bootId, boot } = readBootId();
     this.bootId = bootId;
+    const facts = this.facts!;
+    let matcher: PathMatcher;
+    let probes: ReturnType<typeof encodeProbeTables>;
+    try {
+      matcher = new PathMatcher(facts.pathClasses);
+      probes = encodeProbeTables(facts.pathClasses);
+    } catch (e) {
+      throw new KernelLoadError(`invalid path classes: ${(e as Error).message}`);
+    }
+    this.wallOffsetNs = addon.clockOffsetNs();
     const decoder = new RecordDecoder({
       node: this.opts.node,
       boot,
-      wallOffsetNs: addon.clockOffsetNs(),
+      wallOffsetNs: this.wallOffsetNs,
       cgroup: (id, leaf) => this.cgroupIdentity(id, leaf),
+      classifyPath: (p) => matcher.classify(p),
     });
     this.decoder = decoder;
 
     let sensor: NativeSensor;
     try {
-      sensor = new addon.Sensor(bpfObjectPath(), { ringBufferBytes: this.opts.ringBufferBytes });
+      sensor = new addon.Sensor(bpfObjectPath(), {
+        ringBufferBytes: this.opts.ringBufferBytes,
+        optionalPrograms: ALL_FACT_PROGRAMS,
+        disablePrograms: this.disabledFactPrograms(),
+        // A fresh secret per load: nobody can craft two paths with the same dedup hash.
+        rodata: { path_hash_seed: randomBytes(8).readBigUInt64LE() },
+        cgroupRoot: this.opts.cgroupRoot ?? this.cgroups.root,
+      });
     } catch (e) {
       throw new KernelLoadError((e as Error).message); // invalid options, e.g. the ring size
     }
     try {
       sensor.load();
+      // Before attach: the programs find their configuration and own marks from their first run.
+      sensor.setOwnTgids([process.pid, ...(this.opts.ownPids ?? [])]);
+      this.syscallBitmap = facts.syscalls;
+      sensor.mapUpdate('facts_config', u32(0), encodeFactsConfig(facts, this.syscallBitmap));
+      for (const [map, key, value] of probes.entries) sensor.mapUpdate(map, key, value);
+      sensor.mapUpdate('path_bigrams', u32(0), Buffer.from(probes.bigramWords.buffer));
     } catch (e) {
       await sensor.stop().catch(() => undefined);
       throw new KernelLoadError((e as Error).message);
@@ -154,7 +242,7 @@ export class KernelEventSource {
       throw new KernelLoadError(`cannot attach BPF programs: ${failed.join('; ')}`);
     }
     this.sensor = sensor;
-    sensor.setOwnTgids([process.pid, ...(this.opts.ownPids ?? [])]);
+    if (!this.sysEnterNeeded()) sensor.detachProgram(FACT_PROGRAMS.sysEnter[0]);
 
     this.pending = [];
     sensor.start((batch) => this.onBatch(batch));
@@ -179,6 +267,94 @@ export class KernelEventSource {
       await this.stop();
       throw new KernelLoadError(`seeding failed: ${(e as Error).message}`);
     }
+    if (facts.countersIntervalMs > 0) {
+      this.counters = new CountersTracker(this.nowWallNs());
+      this.countersTimer = setInterval(() => this.readCounters(), facts.countersIntervalMs);
+      this.countersTimer.unref();
+    }
+  }
+
+  /**
+   * Turns the syscall first-seen bitmap on or off at run time (no reload). Off, the sys_enter
+   * program only looks at the open(2) family (file facts) and counts; with file facts and
+   * counters off too it is detached, and syscalls cost nothing again.
+   */
+  setSyscallBitmap(enabled: boolean): void {
+    const sensor = this.sensor;
+    if (!sensor || this.stopping) throw new Error('kernel event source not running');
+    this.syscallBitmap = enabled;
+    if (this.sysEnterNeeded()) {
+      const st = sensor.attachProgram(FACT_PROGRAMS.sysEnter[0]);
+      if (!st.attached) throw new Error(`cannot attach ${st.name}: ${st.error}`);
+    }
+    sensor.mapUpdate('facts_config', u32(0), encodeFactsConfig(this.facts!, enabled));
+    if (!this.sysEnterNeeded()) sensor.detachProgram(FACT_PROGRAMS.sysEnter[0]);
+  }
+
+  /**
+   * Marks processes as the sensor's own (e.g. the cockpit on this node): their events and
+   * their descendants' carry own = true. Processes they already forked are marked too.
+   */
+  markOwn(tgids: number[]): void {
+    const sensor = this.sensor;
+    if (!sensor || this.stopping) throw new Error('kernel event source not running');
+    const all = new Set<number>(tgids);
+    for (const t of descendantsOf(tgids)) all.add(t);
+    sensor.addOwnTgids([...all]);
+  }
+
+  /**
+   * Time spent in each loaded program and how often it ran (bpf_prog_info). The kernel counts
+   * only while kernel.bpf_stats_enabled = 1 (it costs a clock read per run): for measurements.
+   */
+  programRunStats(): Array<{ name: string; id: number; runTimeNs: bigint; runCount: bigint }> {
+    return this.sensor && !this.stopping ? this.sensor.runStats() : [];
+  }
+
+  factsStats(): FactsStats {
+    const errors = this.sensor && !this.stopping ? this.sensor.stats().kernelErrors : [];
+    const kernelErrors: Record<string, string> = {};
+    for (const [name, index] of Object.entries(KernelError)) {
+      if (name !== 'MAX') kernelErrors[name] = (errors[index] ?? 0n).toString();
+    }
+    return {
+      repeats: this.firstSeen.repeats,
+      rejectedCandidates: this.decoder?.stats.rejected ?? 0,
+      kernelErrors,
+      syscallBitmap: this.syscallBitmap,
+    };
+  }
+
+  /** Programs configured off (not loaded at all). */
+  private disabledFactPrograms(): Record<string, string> {
+    const f = this.facts!;
+    const off: Record<string, string> = {};
+    const counting = f.countersIntervalMs > 0;
+    const disable = (names: readonly string[], why: string) => names.forEach((n) => (off[n] = why));
+    if (!f.syscalls && !f.files && !counting) disable(FACT_PROGRAMS.sysEnter, 'syscall and file facts and counters are off');
+    if (!f.ioUring && !f.files && !f.endpoints && !counting) disable(FACT_PROGRAMS.ioUring, 'io_uring, file and endpoint facts and counters are off');
+    if (!f.endpoints && !counting) disable(FACT_PROGRAMS.endpoints, 'endpoint facts and counters are off');
+    if (!f.inbound) disable(FACT_PROGRAMS.inbound, 'inbound endpoint facts are off');
+    return off;
+  }
+
+  private sysEnterNeeded(): boolean {
+    const f = this.facts!;
+    return this.syscallBitmap || f.files || f.countersIntervalMs > 0;
+  }
+
+  private nowWallNs(): string {
+    return (this.addon!.bootTimeNs() + this.wallOffsetNs).toString();
+  }
+
+  /** One periodic read of the per-image counters. */
+  private readCounters(final = false): void {
+    const sensor = this.sensor;
+    if (!sensor || !this.counters || !this.decoder || (this.stopping && !final)) return;
+    const dump = sensor.mapDump('exec_counters');
+    const events = this.counters.read(dump.keys, dump.values, dump.count, this.nowWallNs(), (b, o) => this.decoder!.execIdAt(b, o), this.opts.node);
+    if (this.pending) this.pending.push(events);
+    else this.deliver(events);
   }
 
   /** Detaches everything; delivers what the ring buffer still held. Safe to call twice. */
@@ -187,6 +363,8 @@ export class KernelEventSource {
       const sensor = this.sensor;
       this.stopping = (async () => {
         if (!sensor) return;
+        if (this.countersTimer) clearInterval(this.countersTimer);
+        this.readCounters(true); // the last period, while the maps are still open
         await sensor.stop();
         const s = sensor.stats();
         this.finalStatus = {
@@ -240,9 +418,31 @@ export class KernelEventSource {
   }
 
   private deliver(events: Event[]): void {
+    events = this.admit(events);
     if (events.length === 0) return;
     this.eventsTotal += BigInt(events.length);
     this.opts.onEvents(events);
+  }
+
+  /** Only first occurrences of facts leave; final counters become what is new since the last read. */
+  private admit(events: Event[]): Event[] {
+    let out: Event[] | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
+      let keep = true;
+      const body = ev.body;
+      if (body?.$case === 'fact') keep = this.firstSeen.admit(ev.execId, body.value);
+      else if (body?.$case === 'counters' && body.value.final) {
+        keep = this.counters ? this.counters.final(ev) : false;
+        this.firstSeen.forget(ev.execId);
+      } else if (body?.$case === 'exit' && imageTgid(ev.execId) === ev.pid) {
+        // The process that exec'd the image is gone (a forked child's exit does not end it).
+        this.firstSeen.forget(ev.execId);
+      }
+      if (!keep && !out) out = events.slice(0, i);
+      else if (keep && out) out.push(ev);
+    }
+    return out ?? events;
   }
 
   /** Path and identity per cgroup id, cached; the leaf name stands in when the path is gone. */
@@ -261,6 +461,18 @@ export class KernelEventSource {
     }
     return { path: result.path, container: { ...result.container } };
   }
+}
+
+/** The tgid part of an exec id ("<node>:<boot>:<start>:<tgid>:<self_exec_id>"). */
+function imageTgid(execId: string): number {
+  const parts = execId.split(':');
+  return Number(parts[parts.length - 2]);
+}
+
+function u32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v);
+  return b;
 }
 
 function safeBootId(): string {

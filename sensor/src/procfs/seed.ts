@@ -45,15 +45,15 @@ function errCode(e: unknown): string {
   return (e as NodeJS.ErrnoException)?.code ?? '';
 }
 
-/** starttime (field 22) and state (field 3) of /proc/PID/stat; comm may contain spaces and ')'. */
-export function parseProcStat(stat: string): { state: string; startTicks: bigint } | undefined {
+/** state (field 3), ppid (4) and starttime (22) of /proc/PID/stat; comm may hold spaces and ')'. */
+export function parseProcStat(stat: string): { state: string; ppid: number; startTicks: bigint } | undefined {
   const close = stat.lastIndexOf(')');
   if (close < 0) return undefined;
   const rest = stat.slice(close + 2).split(' ');
   // rest[0] is field 3 (state); starttime is field 22 -> rest[19]
   const start = rest[19];
-  if (!rest[0] || start === undefined) return undefined;
-  return { state: rest[0], startTicks: BigInt(start) };
+  if (!rest[0] || rest[1] === undefined || start === undefined) return undefined;
+  return { state: rest[0], ppid: Number(rest[1]), startTicks: BigInt(start) };
 }
 
 /** NUL-separated cmdline -> argv, cut at STR_MAX bytes like the live path. */

@@ -39,6 +39,151 @@ export const protobufFileName = "soc/sensor/v1/sensor.proto";
  * "<node>:<boot>:<leader_start_boottime_ns>:<tgid>:<self_exec_id>" (see docs/ARCHITECTURE.md).
  */
 
+/** What a first-seen fact is about. */
+export enum FactKind {
+  FACT_KIND_UNSPECIFIED = 0,
+  /** FACT_KIND_SYSCALL - the image called a syscall for the first time */
+  FACT_KIND_SYSCALL = 1,
+  /** FACT_KIND_IO_URING_OP - ... submitted an io_uring opcode for the first time */
+  FACT_KIND_IO_URING_OP = 2,
+  /** FACT_KIND_IO_URING_SETUP - ... created an io_uring ring (first per distinct setup flags) */
+  FACT_KIND_IO_URING_SETUP = 3,
+  /** FACT_KIND_ENDPOINT - ... contacted a remote endpoint (or was contacted) first */
+  FACT_KIND_ENDPOINT = 4,
+  /** FACT_KIND_FILE - ... opened a path of a sensitive class first */
+  FACT_KIND_FILE = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function factKindFromJSON(object: any): FactKind {
+  switch (object) {
+    case 0:
+    case "FACT_KIND_UNSPECIFIED":
+      return FactKind.FACT_KIND_UNSPECIFIED;
+    case 1:
+    case "FACT_KIND_SYSCALL":
+      return FactKind.FACT_KIND_SYSCALL;
+    case 2:
+    case "FACT_KIND_IO_URING_OP":
+      return FactKind.FACT_KIND_IO_URING_OP;
+    case 3:
+    case "FACT_KIND_IO_URING_SETUP":
+      return FactKind.FACT_KIND_IO_URING_SETUP;
+    case 4:
+    case "FACT_KIND_ENDPOINT":
+      return FactKind.FACT_KIND_ENDPOINT;
+    case 5:
+    case "FACT_KIND_FILE":
+      return FactKind.FACT_KIND_FILE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return FactKind.UNRECOGNIZED;
+  }
+}
+
+export function factKindToJSON(object: FactKind): string {
+  switch (object) {
+    case FactKind.FACT_KIND_UNSPECIFIED:
+      return "FACT_KIND_UNSPECIFIED";
+    case FactKind.FACT_KIND_SYSCALL:
+      return "FACT_KIND_SYSCALL";
+    case FactKind.FACT_KIND_IO_URING_OP:
+      return "FACT_KIND_IO_URING_OP";
+    case FactKind.FACT_KIND_IO_URING_SETUP:
+      return "FACT_KIND_IO_URING_SETUP";
+    case FactKind.FACT_KIND_ENDPOINT:
+      return "FACT_KIND_ENDPOINT";
+    case FactKind.FACT_KIND_FILE:
+      return "FACT_KIND_FILE";
+    case FactKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** How an operation reached the kernel. */
+export enum FactVia {
+  FACT_VIA_UNSPECIFIED = 0,
+  FACT_VIA_SYSCALL = 1,
+  /** FACT_VIA_IO_URING - submitted through an io_uring ring (its own syscall is not made) */
+  FACT_VIA_IO_URING = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function factViaFromJSON(object: any): FactVia {
+  switch (object) {
+    case 0:
+    case "FACT_VIA_UNSPECIFIED":
+      return FactVia.FACT_VIA_UNSPECIFIED;
+    case 1:
+    case "FACT_VIA_SYSCALL":
+      return FactVia.FACT_VIA_SYSCALL;
+    case 2:
+    case "FACT_VIA_IO_URING":
+      return FactVia.FACT_VIA_IO_URING;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return FactVia.UNRECOGNIZED;
+  }
+}
+
+export function factViaToJSON(object: FactVia): string {
+  switch (object) {
+    case FactVia.FACT_VIA_UNSPECIFIED:
+      return "FACT_VIA_UNSPECIFIED";
+    case FactVia.FACT_VIA_SYSCALL:
+      return "FACT_VIA_SYSCALL";
+    case FactVia.FACT_VIA_IO_URING:
+      return "FACT_VIA_IO_URING";
+    case FactVia.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum Direction {
+  DIRECTION_UNSPECIFIED = 0,
+  /** DIRECTION_OUTBOUND - this process connected / sent to the endpoint */
+  DIRECTION_OUTBOUND = 1,
+  /** DIRECTION_INBOUND - the endpoint connected to this process */
+  DIRECTION_INBOUND = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function directionFromJSON(object: any): Direction {
+  switch (object) {
+    case 0:
+    case "DIRECTION_UNSPECIFIED":
+      return Direction.DIRECTION_UNSPECIFIED;
+    case 1:
+    case "DIRECTION_OUTBOUND":
+      return Direction.DIRECTION_OUTBOUND;
+    case 2:
+    case "DIRECTION_INBOUND":
+      return Direction.DIRECTION_INBOUND;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Direction.UNRECOGNIZED;
+  }
+}
+
+export function directionToJSON(object: Direction): string {
+  switch (object) {
+    case Direction.DIRECTION_UNSPECIFIED:
+      return "DIRECTION_UNSPECIFIED";
+    case Direction.DIRECTION_OUTBOUND:
+      return "DIRECTION_OUTBOUND";
+    case Direction.DIRECTION_INBOUND:
+      return "DIRECTION_INBOUND";
+    case Direction.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface WatchRequest {
   /**
    * The producer epoch the client last stored from. When it differs from the sensor's current
@@ -87,10 +232,92 @@ export interface Event {
   pid: number;
   /** thread id that triggered the event */
   tid: number;
-  body: { $case: "exec"; value: ProcessExec } | { $case: "fork"; value: ProcessFork } | {
-    $case: "exit";
-    value: ProcessExit;
-  } | undefined;
+  /**
+   * The sensor's own activity or the cockpit's (a process the sensor marked, or a descendant):
+   * facts with own = true describe the observer, never raise indicators. Set only when true
+   * (proto3 `optional`, so code building Events need not name it; absent means false).
+   */
+  own?: boolean | undefined;
+  body:
+    | { $case: "exec"; value: ProcessExec }
+    | { $case: "fork"; value: ProcessFork }
+    | { $case: "exit"; value: ProcessExit }
+    | { $case: "fact"; value: Fact }
+    | { $case: "counters"; value: ActivityCounters }
+    | undefined;
+}
+
+/**
+ * A first-seen fact about the process image `Event.exec_id`: the first occurrence since the
+ * image started (or, for an image that ran before the sensor, since the sensor started).
+ * Repeats are not reported; a repeat can appear after a sensor restart or a kernel-side LRU
+ * eviction, never the other way round (a fact is not hidden by a repeat).
+ */
+export interface Fact {
+  kind: FactKind;
+  /**
+   * syscall: its name in the caller's table ("openat"; "x86_64" or "i386", see abi);
+   * io_uring_op: the opcode without IORING_OP_ ("OPENAT"); io_uring_setup: "io_uring_setup";
+   * endpoint: "address:port/protocol" ("[::1]:443/tcp"); file: the path class.
+   */
+  name: string;
+  /** syscall number, io_uring opcode number; 0 otherwise. */
+  number: number;
+  /** endpoint and file facts; syscall facts: SYSCALL */
+  via: FactVia;
+  /** syscall facts: "x86_64" or "i386" (a 32-bit compat call) */
+  abi: string;
+  /** endpoint */
+  address: string;
+  /** outbound: the remote port; inbound: the local (service) port */
+  port: number;
+  /** "tcp", "udp" */
+  protocol: string;
+  direction: Direction;
+  /** file */
+  path: string;
+  /** the configured class it matched (e.g. "service_account_token") */
+  pathClass: string;
+  /** O_* flags as passed */
+  openFlags: number;
+  /** given relative and resolved by the sensor */
+  pathRelative: boolean;
+  /** io_uring_setup (ring creation), and the ring an io_uring_op was submitted to */
+  ringFlags: number;
+  /** IORING_SETUP_SQPOLL: a kernel thread submits for the process */
+  sqpoll: boolean;
+  sqEntries: number;
+  cqEntries: number;
+  /** the IORING_SETUP_* names of ring_flags, without prefix */
+  ringFlagNames: string[];
+  /** io_uring_op: the first submission's fd; io_uring_setup: the ring's */
+  fd: number;
+}
+
+/**
+ * What one image did since its previous report (`Event.ts_ns` is the end of the period).
+ * Emitted periodically, only for images that were active, and once more when the image ends.
+ */
+export interface ActivityCounters {
+  /** start of the period: the sensor's previous read of the counters */
+  sinceNs: string;
+  /** syscalls entered (while the syscall hook is attached) */
+  syscalls: string;
+  ioUringSubmissions: string;
+  /** rings created */
+  ioUringSetups: string;
+  /** connect() via syscalls or io_uring, TCP and UDP */
+  connects: string;
+  /** sendto/sendmsg with a destination address (UDP) */
+  sendsAddressed: string;
+  /** inbound TCP connections read by this image */
+  accepts: string;
+  /** open/openat/openat2/creat syscalls and io_uring OPENAT(2) */
+  opens: string;
+  /** opens matching the sensitive-path prefilter */
+  sensitiveOpens: string;
+  /** the image ended: its last report */
+  final: boolean;
 }
 
 /**
@@ -550,7 +777,7 @@ export const EventBatch: MessageFns<EventBatch> = {
 };
 
 function createBaseEvent(): Event {
-  return { seq: "0", tsNs: "0", node: "", execId: "", pid: 0, tid: 0, body: undefined };
+  return { seq: "0", tsNs: "0", node: "", execId: "", pid: 0, tid: 0, own: undefined, body: undefined };
 }
 
 export const Event: MessageFns<Event> = {
@@ -573,6 +800,9 @@ export const Event: MessageFns<Event> = {
     if (message.tid !== 0) {
       writer.uint32(48).uint32(message.tid);
     }
+    if (message.own !== undefined) {
+      writer.uint32(56).bool(message.own);
+    }
     switch (message.body?.$case) {
       case "exec":
         ProcessExec.encode(message.body.value, writer.uint32(82).fork()).join();
@@ -582,6 +812,12 @@ export const Event: MessageFns<Event> = {
         break;
       case "exit":
         ProcessExit.encode(message.body.value, writer.uint32(98).fork()).join();
+        break;
+      case "fact":
+        Fact.encode(message.body.value, writer.uint32(106).fork()).join();
+        break;
+      case "counters":
+        ActivityCounters.encode(message.body.value, writer.uint32(114).fork()).join();
         break;
     }
     return writer;
@@ -648,6 +884,14 @@ export const Event: MessageFns<Event> = {
             message.tid = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.own = reader.bool();
+            continue;
+          }
           case 10: {
             if (tag !== 82) {
               break;
@@ -670,6 +914,22 @@ export const Event: MessageFns<Event> = {
             }
 
             message.body = { $case: "exit", value: ProcessExit.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.body = { $case: "fact", value: Fact.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.body = { $case: "counters", value: ActivityCounters.decode(reader, reader.uint32()) };
             continue;
           }
         }
@@ -700,12 +960,17 @@ export const Event: MessageFns<Event> = {
         : "",
       pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
       tid: isSet(object.tid) ? globalThis.Number(object.tid) : 0,
+      own: isSet(object.own) ? globalThis.Boolean(object.own) : undefined,
       body: isSet(object.exec)
         ? { $case: "exec", value: ProcessExec.fromJSON(object.exec) }
         : isSet(object.fork)
         ? { $case: "fork", value: ProcessFork.fromJSON(object.fork) }
         : isSet(object.exit)
         ? { $case: "exit", value: ProcessExit.fromJSON(object.exit) }
+        : isSet(object.fact)
+        ? { $case: "fact", value: Fact.fromJSON(object.fact) }
+        : isSet(object.counters)
+        ? { $case: "counters", value: ActivityCounters.fromJSON(object.counters) }
         : undefined,
     };
   },
@@ -730,12 +995,19 @@ export const Event: MessageFns<Event> = {
     if (message.tid !== 0) {
       obj.tid = Math.round(message.tid);
     }
+    if (message.own !== undefined) {
+      obj.own = message.own;
+    }
     if (message.body?.$case === "exec") {
       obj.exec = ProcessExec.toJSON(message.body.value);
     } else if (message.body?.$case === "fork") {
       obj.fork = ProcessFork.toJSON(message.body.value);
     } else if (message.body?.$case === "exit") {
       obj.exit = ProcessExit.toJSON(message.body.value);
+    } else if (message.body?.$case === "fact") {
+      obj.fact = Fact.toJSON(message.body.value);
+    } else if (message.body?.$case === "counters") {
+      obj.counters = ActivityCounters.toJSON(message.body.value);
     }
     return obj;
   },
@@ -751,6 +1023,7 @@ export const Event: MessageFns<Event> = {
     message.execId = object.execId ?? "";
     message.pid = object.pid ?? 0;
     message.tid = object.tid ?? 0;
+    message.own = object.own ?? undefined;
     switch (object.body?.$case) {
       case "exec": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
@@ -770,7 +1043,668 @@ export const Event: MessageFns<Event> = {
         }
         break;
       }
+      case "fact": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "fact", value: Fact.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "counters": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "counters", value: ActivityCounters.fromPartial(object.body.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseFact(): Fact {
+  return {
+    kind: 0,
+    name: "",
+    number: 0,
+    via: 0,
+    abi: "",
+    address: "",
+    port: 0,
+    protocol: "",
+    direction: 0,
+    path: "",
+    pathClass: "",
+    openFlags: 0,
+    pathRelative: false,
+    ringFlags: 0,
+    sqpoll: false,
+    sqEntries: 0,
+    cqEntries: 0,
+    ringFlagNames: [],
+    fd: 0,
+  };
+}
+
+export const Fact: MessageFns<Fact> = {
+  encode(message: Fact, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.number !== 0) {
+      writer.uint32(24).uint32(message.number);
+    }
+    if (message.via !== 0) {
+      writer.uint32(32).int32(message.via);
+    }
+    if (message.abi !== "") {
+      writer.uint32(42).string(message.abi);
+    }
+    if (message.address !== "") {
+      writer.uint32(82).string(message.address);
+    }
+    if (message.port !== 0) {
+      writer.uint32(88).uint32(message.port);
+    }
+    if (message.protocol !== "") {
+      writer.uint32(98).string(message.protocol);
+    }
+    if (message.direction !== 0) {
+      writer.uint32(104).int32(message.direction);
+    }
+    if (message.path !== "") {
+      writer.uint32(162).string(message.path);
+    }
+    if (message.pathClass !== "") {
+      writer.uint32(170).string(message.pathClass);
+    }
+    if (message.openFlags !== 0) {
+      writer.uint32(176).uint32(message.openFlags);
+    }
+    if (message.pathRelative !== false) {
+      writer.uint32(184).bool(message.pathRelative);
+    }
+    if (message.ringFlags !== 0) {
+      writer.uint32(240).uint32(message.ringFlags);
+    }
+    if (message.sqpoll !== false) {
+      writer.uint32(248).bool(message.sqpoll);
+    }
+    if (message.sqEntries !== 0) {
+      writer.uint32(256).uint32(message.sqEntries);
+    }
+    if (message.cqEntries !== 0) {
+      writer.uint32(264).uint32(message.cqEntries);
+    }
+    for (const v of message.ringFlagNames) {
+      writer.uint32(274).string(v!);
+    }
+    if (message.fd !== 0) {
+      writer.uint32(280).int32(message.fd);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Fact {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFact();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.number = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.via = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.abi = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.protocol = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.direction = reader.int32() as any;
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.pathClass = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.openFlags = reader.uint32();
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.pathRelative = reader.bool();
+            continue;
+          }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.ringFlags = reader.uint32();
+            continue;
+          }
+          case 31: {
+            if (tag !== 248) {
+              break;
+            }
+
+            message.sqpoll = reader.bool();
+            continue;
+          }
+          case 32: {
+            if (tag !== 256) {
+              break;
+            }
+
+            message.sqEntries = reader.uint32();
+            continue;
+          }
+          case 33: {
+            if (tag !== 264) {
+              break;
+            }
+
+            message.cqEntries = reader.uint32();
+            continue;
+          }
+          case 34: {
+            if (tag !== 274) {
+              break;
+            }
+
+            message.ringFlagNames.push(reader.string());
+            continue;
+          }
+          case 35: {
+            if (tag !== 280) {
+              break;
+            }
+
+            message.fd = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Fact {
+    return {
+      kind: isSet(object.kind) ? factKindFromJSON(object.kind) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      number: isSet(object.number) ? globalThis.Number(object.number) : 0,
+      via: isSet(object.via) ? factViaFromJSON(object.via) : 0,
+      abi: isSet(object.abi) ? globalThis.String(object.abi) : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      protocol: isSet(object.protocol) ? globalThis.String(object.protocol) : "",
+      direction: isSet(object.direction) ? directionFromJSON(object.direction) : 0,
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      pathClass: isSet(object.pathClass)
+        ? globalThis.String(object.pathClass)
+        : isSet(object.path_class)
+        ? globalThis.String(object.path_class)
+        : "",
+      openFlags: isSet(object.openFlags)
+        ? globalThis.Number(object.openFlags)
+        : isSet(object.open_flags)
+        ? globalThis.Number(object.open_flags)
+        : 0,
+      pathRelative: isSet(object.pathRelative)
+        ? globalThis.Boolean(object.pathRelative)
+        : isSet(object.path_relative)
+        ? globalThis.Boolean(object.path_relative)
+        : false,
+      ringFlags: isSet(object.ringFlags)
+        ? globalThis.Number(object.ringFlags)
+        : isSet(object.ring_flags)
+        ? globalThis.Number(object.ring_flags)
+        : 0,
+      sqpoll: isSet(object.sqpoll) ? globalThis.Boolean(object.sqpoll) : false,
+      sqEntries: isSet(object.sqEntries)
+        ? globalThis.Number(object.sqEntries)
+        : isSet(object.sq_entries)
+        ? globalThis.Number(object.sq_entries)
+        : 0,
+      cqEntries: isSet(object.cqEntries)
+        ? globalThis.Number(object.cqEntries)
+        : isSet(object.cq_entries)
+        ? globalThis.Number(object.cq_entries)
+        : 0,
+      ringFlagNames: globalThis.Array.isArray(object?.ringFlagNames)
+        ? object.ringFlagNames.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.ring_flag_names)
+        ? object.ring_flag_names.map((e: any) => globalThis.String(e))
+        : [],
+      fd: isSet(object.fd) ? globalThis.Number(object.fd) : 0,
+    };
+  },
+
+  toJSON(message: Fact): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = factKindToJSON(message.kind);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.number !== 0) {
+      obj.number = Math.round(message.number);
+    }
+    if (message.via !== 0) {
+      obj.via = factViaToJSON(message.via);
+    }
+    if (message.abi !== "") {
+      obj.abi = message.abi;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.protocol !== "") {
+      obj.protocol = message.protocol;
+    }
+    if (message.direction !== 0) {
+      obj.direction = directionToJSON(message.direction);
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.pathClass !== "") {
+      obj.pathClass = message.pathClass;
+    }
+    if (message.openFlags !== 0) {
+      obj.openFlags = Math.round(message.openFlags);
+    }
+    if (message.pathRelative !== false) {
+      obj.pathRelative = message.pathRelative;
+    }
+    if (message.ringFlags !== 0) {
+      obj.ringFlags = Math.round(message.ringFlags);
+    }
+    if (message.sqpoll !== false) {
+      obj.sqpoll = message.sqpoll;
+    }
+    if (message.sqEntries !== 0) {
+      obj.sqEntries = Math.round(message.sqEntries);
+    }
+    if (message.cqEntries !== 0) {
+      obj.cqEntries = Math.round(message.cqEntries);
+    }
+    if (message.ringFlagNames?.length) {
+      obj.ringFlagNames = message.ringFlagNames;
+    }
+    if (message.fd !== 0) {
+      obj.fd = Math.round(message.fd);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Fact>, I>>(base?: I): Fact {
+    return Fact.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Fact>, I>>(object: I): Fact {
+    const message = createBaseFact();
+    message.kind = object.kind ?? 0;
+    message.name = object.name ?? "";
+    message.number = object.number ?? 0;
+    message.via = object.via ?? 0;
+    message.abi = object.abi ?? "";
+    message.address = object.address ?? "";
+    message.port = object.port ?? 0;
+    message.protocol = object.protocol ?? "";
+    message.direction = object.direction ?? 0;
+    message.path = object.path ?? "";
+    message.pathClass = object.pathClass ?? "";
+    message.openFlags = object.openFlags ?? 0;
+    message.pathRelative = object.pathRelative ?? false;
+    message.ringFlags = object.ringFlags ?? 0;
+    message.sqpoll = object.sqpoll ?? false;
+    message.sqEntries = object.sqEntries ?? 0;
+    message.cqEntries = object.cqEntries ?? 0;
+    message.ringFlagNames = object.ringFlagNames?.map((e) => e) || [];
+    message.fd = object.fd ?? 0;
+    return message;
+  },
+};
+
+function createBaseActivityCounters(): ActivityCounters {
+  return {
+    sinceNs: "0",
+    syscalls: "0",
+    ioUringSubmissions: "0",
+    ioUringSetups: "0",
+    connects: "0",
+    sendsAddressed: "0",
+    accepts: "0",
+    opens: "0",
+    sensitiveOpens: "0",
+    final: false,
+  };
+}
+
+export const ActivityCounters: MessageFns<ActivityCounters> = {
+  encode(message: ActivityCounters, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sinceNs !== "0") {
+      writer.uint32(8).uint64(message.sinceNs);
+    }
+    if (message.syscalls !== "0") {
+      writer.uint32(16).uint64(message.syscalls);
+    }
+    if (message.ioUringSubmissions !== "0") {
+      writer.uint32(24).uint64(message.ioUringSubmissions);
+    }
+    if (message.ioUringSetups !== "0") {
+      writer.uint32(32).uint64(message.ioUringSetups);
+    }
+    if (message.connects !== "0") {
+      writer.uint32(40).uint64(message.connects);
+    }
+    if (message.sendsAddressed !== "0") {
+      writer.uint32(48).uint64(message.sendsAddressed);
+    }
+    if (message.accepts !== "0") {
+      writer.uint32(56).uint64(message.accepts);
+    }
+    if (message.opens !== "0") {
+      writer.uint32(64).uint64(message.opens);
+    }
+    if (message.sensitiveOpens !== "0") {
+      writer.uint32(72).uint64(message.sensitiveOpens);
+    }
+    if (message.final !== false) {
+      writer.uint32(80).bool(message.final);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActivityCounters {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActivityCounters();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sinceNs = reader.uint64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.syscalls = reader.uint64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ioUringSubmissions = reader.uint64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.ioUringSetups = reader.uint64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.connects = reader.uint64().toString();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.sendsAddressed = reader.uint64().toString();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.accepts = reader.uint64().toString();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.opens = reader.uint64().toString();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.sensitiveOpens = reader.uint64().toString();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.final = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ActivityCounters {
+    return {
+      sinceNs: isSet(object.sinceNs)
+        ? globalThis.String(object.sinceNs)
+        : isSet(object.since_ns)
+        ? globalThis.String(object.since_ns)
+        : "0",
+      syscalls: isSet(object.syscalls) ? globalThis.String(object.syscalls) : "0",
+      ioUringSubmissions: isSet(object.ioUringSubmissions)
+        ? globalThis.String(object.ioUringSubmissions)
+        : isSet(object.io_uring_submissions)
+        ? globalThis.String(object.io_uring_submissions)
+        : "0",
+      ioUringSetups: isSet(object.ioUringSetups)
+        ? globalThis.String(object.ioUringSetups)
+        : isSet(object.io_uring_setups)
+        ? globalThis.String(object.io_uring_setups)
+        : "0",
+      connects: isSet(object.connects) ? globalThis.String(object.connects) : "0",
+      sendsAddressed: isSet(object.sendsAddressed)
+        ? globalThis.String(object.sendsAddressed)
+        : isSet(object.sends_addressed)
+        ? globalThis.String(object.sends_addressed)
+        : "0",
+      accepts: isSet(object.accepts) ? globalThis.String(object.accepts) : "0",
+      opens: isSet(object.opens) ? globalThis.String(object.opens) : "0",
+      sensitiveOpens: isSet(object.sensitiveOpens)
+        ? globalThis.String(object.sensitiveOpens)
+        : isSet(object.sensitive_opens)
+        ? globalThis.String(object.sensitive_opens)
+        : "0",
+      final: isSet(object.final) ? globalThis.Boolean(object.final) : false,
+    };
+  },
+
+  toJSON(message: ActivityCounters): unknown {
+    const obj: any = {};
+    if (message.sinceNs !== "0") {
+      obj.sinceNs = message.sinceNs;
+    }
+    if (message.syscalls !== "0") {
+      obj.syscalls = message.syscalls;
+    }
+    if (message.ioUringSubmissions !== "0") {
+      obj.ioUringSubmissions = message.ioUringSubmissions;
+    }
+    if (message.ioUringSetups !== "0") {
+      obj.ioUringSetups = message.ioUringSetups;
+    }
+    if (message.connects !== "0") {
+      obj.connects = message.connects;
+    }
+    if (message.sendsAddressed !== "0") {
+      obj.sendsAddressed = message.sendsAddressed;
+    }
+    if (message.accepts !== "0") {
+      obj.accepts = message.accepts;
+    }
+    if (message.opens !== "0") {
+      obj.opens = message.opens;
+    }
+    if (message.sensitiveOpens !== "0") {
+      obj.sensitiveOpens = message.sensitiveOpens;
+    }
+    if (message.final !== false) {
+      obj.final = message.final;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ActivityCounters>, I>>(base?: I): ActivityCounters {
+    return ActivityCounters.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ActivityCounters>, I>>(object: I): ActivityCounters {
+    const message = createBaseActivityCounters();
+    message.sinceNs = object.sinceNs ?? "0";
+    message.syscalls = object.syscalls ?? "0";
+    message.ioUringSubmissions = object.ioUringSubmissions ?? "0";
+    message.ioUringSetups = object.ioUringSetups ?? "0";
+    message.connects = object.connects ?? "0";
+    message.sendsAddressed = object.sendsAddressed ?? "0";
+    message.accepts = object.accepts ?? "0";
+    message.opens = object.opens ?? "0";
+    message.sensitiveOpens = object.sensitiveOpens ?? "0";
+    message.final = object.final ?? false;
     return message;
   },
 };
