@@ -67,6 +67,10 @@ export default defineConfig({
       // Fast enough for tests: reconnect within 2 s, store each sensor's Status every second.
       COLLECTOR_BACKOFF_MAX_MS: '2000',
       COLLECTOR_STATUS_INTERVAL_MS: '1000',
+      // Learning windows short enough for a test (e2e/detection.spec.ts); production: 10 min / 5 min / 24 h.
+      BASELINE_MIN_LEARNING: '3s',
+      BASELINE_QUIET: '2s',
+      BASELINE_MAX_LEARNING: '60s',
     },
   },
 });

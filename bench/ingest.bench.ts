@@ -1,9 +1,11 @@
 /**
  * Ingest benchmark: sensor → gRPC (mTLS) → collector → embedded ClickHouse, on this machine.
  *
- *   npx tsx bench/ingest.bench.ts [--processes N] [--runs N] [--recording FILE]
+ *   npx tsx bench/ingest.bench.ts [--processes N] [--runs N] [--recording FILE] [--save-recording FILE]
+ *                                 [--detector on|off]
  *   (root: the live sensor loads eBPF; --recording replays that file instead of recording a new
- *   storm, to compare code changes on the same input)
+ *   storm, to compare code changes on the same input; --save-recording keeps the one recorded;
+ *   --detector off measures the collector without the detector it runs by default)
  *
  * 1. Records a real load with the live sensor (root, eBPF): a posix_spawn storm of /bin/true
  *    (fork + exec + exit per process), written with --record.
@@ -42,6 +44,8 @@ const { values } = parseArgs({
     processes: { type: 'string', default: '100000' },
     runs: { type: 'string', default: '3' },
     recording: { type: 'string' },
+    'save-recording': { type: 'string' },
+    detector: { type: 'string', default: 'on' },
   },
 });
 const PROCESSES = Number(values.processes);
@@ -151,7 +155,7 @@ async function throughputRun(run: number, recordFile: string, recorded: number, 
   const cpuBefore = threadCpu(process.pid);
   const sensorBefore = threadCpu(replay.pid!);
   const started = performance.now();
-  startCollector({ sensors: `bench-replay-${run}=localhost:${port}`, db, statusIntervalMs: 60_000, logger: silentLogger });
+  startCollector({ sensors: `bench-replay-${run}=localhost:${port}`, db, statusIntervalMs: 60_000, logger: silentLogger, detector: values.detector !== 'off' });
   let firstStoredAt = 0;
   for (;;) {
     const link = getCollectorState().sensors[0]!;
@@ -287,6 +291,7 @@ async function main() {
     stormSeconds = (performance.now() - t0) / 1000;
     await sleep(500);
     await stopChild(recorder);
+    if (values['save-recording']) fs.copyFileSync(recordFile, path.resolve(values['save-recording']));
   }
   const recording = countRecorded(recordFile);
   const recorded = recording.events;

@@ -56,7 +56,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     await Promise.all(started.map(stop));
     // SOC_E2E_KEEP=1 keeps the sensor logs and the cockpit's storage for a post-mortem.
     if (process.env.SOC_E2E_KEEP === '1') console.log(`e2e: sensor logs and cockpit storage kept in ${run.dir}`);
-    else fs.rmSync(run.dir, { recursive: true, force: true });
+    // The cockpit may still be writing (the detector) while this runs: retry what is not empty yet.
+    else fs.rmSync(run.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   };
 
   try {

@@ -22,6 +22,16 @@ export default async function CockpitLayout({ children }: { children: ReactNode 
                 <Link href="/">Processes</Link>
               </li>
             )}
+            {can('indicators:read') && (
+              <li>
+                <Link href="/indicators">Indicators</Link>
+              </li>
+            )}
+            {can('baselines:read') && (
+              <li>
+                <Link href="/baselines">Baselines</Link>
+              </li>
+            )}
             {can('sensors:read') && (
               <li>
                 <Link href="/sensors">Sensors</Link>

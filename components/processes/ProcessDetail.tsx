@@ -8,6 +8,7 @@ import { useTRPC } from '@/components/trpc/react';
 import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states';
 import { basename, formatArgv, formatContainer, formatExit, formatImageEnd, formatUser, processHref } from '../format/process';
 import { formatDurationNs, formatNs, formatNsPrecise } from '../format/time';
+import { baselineHref } from '../detection/inboxState';
 import { buildProcessTree } from './processTree';
 import { ProcessTreeChart } from './ProcessTreeChart';
 import { ProcessTreeList } from './ProcessTreeList';
@@ -185,6 +186,18 @@ function ProcessFacts({ p, end }: { p: ProcessView; end: string }) {
       </Fact>
       <Fact label="Cgroup">
         <code>{p.cgroupPath || '—'}</code> <span className="muted mono">id {p.cgroupId}</span>
+      </Fact>
+      <Fact label="Workload">
+        {p.workload.key ? (
+          <>
+            <Link href={baselineHref(p.workload.key)} className="mono" title="Open the workload's baseline">
+              {p.workload.key}
+            </Link>{' '}
+            <span className="muted">({p.workload.kind})</span>
+          </>
+        ) : (
+          <span className="muted">not reported by the sensor</span>
+        )}
       </Fact>
     </dl>
   );

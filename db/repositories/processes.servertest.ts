@@ -28,7 +28,7 @@ function exec(id: string, parent: string, pid: number, ppid: number, at: number,
         parentExecId: parent, ppid, uid: 1000, gid: 1000, auid: 1000, binary, argv, argvTruncated: false, cwd: '/home/u',
         comm: binary.split('/').at(-1)!, cgroupId: '4242', cgroupPath: '/system.slice/docker-abc.scope',
         container: { runtime: 'docker', containerId: 'abc', podUid: '', podName: '', namespace: '' },
-        seeded, startNs: ns(at),
+        seeded, startNs: ns(at), workload: undefined,
       },
     },
   };

@@ -19,6 +19,8 @@ export interface ProcessRecord {
   cgroupId: string;
   cgroupPath: string;
   container: { runtime: string; containerId: string; podUid: string; podName: string; namespace: string };
+  /** The workload the sensor put the image in (key '' when the sensor did not say). */
+  workload: { key: string; kind: string; namespace: string; name: string; container: string };
   /** Read from /proc when the sensor started; its start time has clock-tick precision. */
   seeded: boolean;
   startNs: string;
@@ -49,6 +51,11 @@ interface ProcessRow {
   podUid: string;
   podName: string;
   podNamespace: string;
+  workload: string;
+  workloadKind: string;
+  workloadNamespace: string;
+  workloadName: string;
+  workloadContainer: string;
   seeded: boolean;
   startNs: string;
   firstSeenNs: string;
@@ -76,6 +83,11 @@ const PROCESS_COLUMNS = `
   pod_uid AS podUid,
   pod_name AS podName,
   pod_namespace AS podNamespace,
+  workload,
+  workload_kind AS workloadKind,
+  workload_namespace AS workloadNamespace,
+  workload_name AS workloadName,
+  workload_container AS workloadContainer,
   seeded,
   toUnixTimestamp64Nano(start_ts) AS startNs,
   toUnixTimestamp64Nano(first_seen_ts) AS firstSeenNs,
@@ -107,6 +119,13 @@ function toRecord(row: ProcessRow): ProcessRecord {
       podUid: row.podUid,
       podName: row.podName,
       namespace: row.podNamespace,
+    },
+    workload: {
+      key: row.workload,
+      kind: row.workloadKind,
+      namespace: row.workloadNamespace,
+      name: row.workloadName,
+      container: row.workloadContainer,
     },
     seeded: Boolean(row.seeded),
     startNs: String(row.startNs),

@@ -1,7 +1,8 @@
 import type { Db } from '../client';
 import type { CanonicalRow } from '../encoding';
 import { insertBuilder, insertRows, prepareInsert, runInsert, selectRows, type InsertBuilder, type PreparedInsert } from '../query';
-import { processEvents, sensorBatches, sensorGaps, sensorStatus } from '../schema/tables';
+import { activityCounters, facts, processEventsCurrent, sensorBatchesCurrent } from '../schema/detection';
+import { sensorGaps, sensorStatus } from '../schema/tables';
 import { nsToClickHouse } from '../time';
 import type { Event, EventBatch, SensorStatus } from '../../sensor/gen/soc/sensor/v1/sensor';
 
@@ -12,9 +13,10 @@ import type { Event, EventBatch, SensorStatus } from '../../sensor/gen/soc/senso
  *
  * 1. The unit's row in `sensor_batches` is written FIRST. It is the intent: the seq range
  *    [first, last] and what is known about it (events, rows per table, gap, drops).
- * 2. Then the data inserts (process_events, sensor_gaps), every one of them carrying the unit's
- *    dedup token `${sensor}:${epoch}:${first}-${last}`; ClickHouse drops a second copy of an
- *    insert with a token it has seen (the tables' dedup window).
+ * 2. Then the data inserts (process_events, facts, activity_counters, sensor_gaps), every one of
+ *    them carrying the unit's dedup token `${sensor}:${epoch}:${first}-${last}`; ClickHouse drops
+ *    a second copy of an insert with a token it has seen (the tables' dedup window). The intent
+ *    counts the rows of each data table, so a verification can count them back.
  * 3. Units are stored one after the other, so only the newest recorded unit of a sensor can be
  *    incomplete. A collector (re)starting resumes *before* it and forms its first unit exactly
  *    [first, last] again — same token, so whatever was stored already is dropped and whatever
@@ -55,8 +57,11 @@ export interface StreamUnit {
   lastSeq: string;
   /** Events in the unit (last − first + 1: a unit never spans a gap). */
   events: number;
-  /** Rows the unit writes to process_events (events of other kinds are not stored there). */
+  /** Rows the unit writes to process_events (exec, fork, exit events). */
   processRows: number;
+  /** Rows the unit writes to facts and to activity_counters. */
+  factRows: number;
+  counterRows: number;
   /** Seqs before first_seq were asked for but not held (`missing` of them), or a new epoch began. */
   gap: boolean;
   missing: string;
@@ -75,6 +80,9 @@ export function unitToken(unit: Pick<StreamUnit, 'sensor' | 'epoch' | 'firstSeq'
   return `${unit.sensor}:${unit.epoch}:${unit.firstSeq}-${unit.lastSeq}`;
 }
 
+type Body = NonNullable<Event['body']>;
+type BodyOf<C extends Body['$case']> = Extract<Body, { $case: C }>['value'];
+
 /**
  * Maps one proto event to its canonical process_events row; null for event kinds stored
  * elsewhere. Every row has every key (undefined = the column's default), so rows share one shape
@@ -83,14 +91,15 @@ export function unitToken(unit: Pick<StreamUnit, 'sensor' | 'epoch' | 'firstSeq'
 export function processEventRow(event: Event, sensor: string, epoch: string): CanonicalRow | null {
   const body = event.body;
   if (!body) return null;
-  let exec: Extract<NonNullable<Event['body']>, { $case: 'exec' }>['value'] | undefined;
-  let fork: Extract<NonNullable<Event['body']>, { $case: 'fork' }>['value'] | undefined;
-  let exit: Extract<NonNullable<Event['body']>, { $case: 'exit' }>['value'] | undefined;
+  let exec: BodyOf<'exec'> | undefined;
+  let fork: BodyOf<'fork'> | undefined;
+  let exit: BodyOf<'exit'> | undefined;
   if (body.$case === 'exec') exec = body.value;
   else if (body.$case === 'fork') fork = body.value;
   else if (body.$case === 'exit') exit = body.value;
   else return null;
   const container = exec?.container;
+  const workload = exec?.workload;
   return {
     node: event.node,
     sensor,
@@ -116,14 +125,85 @@ export function processEventRow(event: Event, sensor: string, epoch: string): Ca
     container_runtime: container?.runtime,
     container_id: container?.containerId,
     pod_uid: container?.podUid,
-    pod_name: container?.podName,
-    pod_namespace: container?.namespace,
+    pod_name: container?.podName || workload?.podName,
+    pod_namespace: container?.namespace || workload?.namespace,
     seeded: exec?.seeded,
     // exec: when the image started (seeded processes started before the sensor); else the event.
     start_ts: exec && exec.startNs !== '0' ? exec.startNs : event.tsNs,
     child_pid: fork?.childPid,
     exit_code: exit?.exitCode,
     exit_signal: exit?.signal,
+    workload: workload?.key,
+    workload_kind: workload?.kind,
+    workload_namespace: workload?.namespace,
+    workload_name: workload?.name,
+    workload_container: workload?.container,
+    workload_name_source: workload?.nameSource,
+  };
+}
+
+/** Enum names by proto number (the tables' Enum8 values use the same numbers). */
+const FACT_KINDS: readonly string[] = ['unspecified', 'syscall', 'io_uring_op', 'io_uring_setup', 'endpoint', 'file'];
+const VIAS: readonly string[] = ['unspecified', 'syscall', 'io_uring'];
+const DIRECTIONS: readonly string[] = ['unspecified', 'outbound', 'inbound'];
+
+/** A fact event's canonical `facts` row. */
+export function factRow(event: Event, fact: BodyOf<'fact'>, sensor: string, epoch: string): CanonicalRow {
+  return {
+    node: event.node,
+    sensor,
+    epoch,
+    seq: event.seq,
+    ts: event.tsNs,
+    exec_id: event.execId,
+    pid: event.pid,
+    tid: event.tid,
+    own: event.own === true,
+    workload: fact.workload,
+    kind: FACT_KINDS[fact.kind] ?? 'unspecified',
+    name: fact.name,
+    number: fact.number,
+    via: VIAS[fact.via] ?? 'unspecified',
+    abi: fact.abi,
+    address: fact.address,
+    port: fact.port,
+    protocol: fact.protocol,
+    direction: DIRECTIONS[fact.direction] ?? 'unspecified',
+    path: fact.path,
+    path_class: fact.pathClass,
+    open_flags: fact.openFlags,
+    path_relative: fact.pathRelative,
+    ring_flags: fact.ringFlags,
+    sqpoll: fact.sqpoll,
+    sq_entries: fact.sqEntries,
+    cq_entries: fact.cqEntries,
+    ring_flag_names: fact.ringFlagNames,
+    fd: fact.fd,
+  };
+}
+
+/** An activity-counters event's canonical `activity_counters` row. */
+export function counterRow(event: Event, c: BodyOf<'counters'>, sensor: string, epoch: string): CanonicalRow {
+  return {
+    node: event.node,
+    sensor,
+    epoch,
+    seq: event.seq,
+    ts: event.tsNs,
+    since_ts: c.sinceNs !== '0' ? c.sinceNs : event.tsNs,
+    exec_id: event.execId,
+    pid: event.pid,
+    own: event.own === true,
+    workload: c.workload,
+    syscalls: c.syscalls,
+    io_uring_submissions: c.ioUringSubmissions,
+    io_uring_setups: c.ioUringSetups,
+    connects: c.connects,
+    sends_addressed: c.sendsAddressed,
+    accepts: c.accepts,
+    opens: c.opens,
+    sensitive_opens: c.sensitiveOpens,
+    final: c.final,
   };
 }
 
@@ -179,6 +259,8 @@ function unitRow(unit: StreamUnit): CanonicalRow {
     last_seq: unit.lastSeq,
     events: unit.events,
     process_rows: unit.processRows,
+    fact_rows: unit.factRows,
+    counter_rows: unit.counterRows,
     gap: unit.gap,
     missing: unit.missing,
     dropped: unit.dropped,
@@ -201,7 +283,7 @@ export interface PreparedUnit {
 }
 
 /** What a unit's events say about it (the rest of its record comes from the stream). */
-export type UnitContents = Pick<StreamUnit, 'events' | 'processRows' | 'firstTsNs' | 'lastTsNs' | 'minTsNs' | 'maxTsNs'>;
+export type UnitContents = Pick<StreamUnit, 'events' | 'processRows' | 'factRows' | 'counterRows' | 'firstTsNs' | 'lastTsNs' | 'minTsNs' | 'maxTsNs'>;
 
 /**
  * The data of one unit, encoded as its events arrive (CPU only, no storage): decoded events are
@@ -209,6 +291,8 @@ export type UnitContents = Pick<StreamUnit, 'events' | 'processRows' | 'firstTsN
  */
 export class UnitBuilder {
   private readonly rows: InsertBuilder;
+  private readonly factRows: InsertBuilder;
+  private readonly counterRows: InsertBuilder;
   private events = 0;
   private firstTs = '';
   private lastTs = '';
@@ -221,7 +305,10 @@ export class UnitBuilder {
     readonly epoch: string,
     expectedEvents?: number,
   ) {
-    this.rows = insertBuilder(db, { table: processEvents, expectedRows: expectedEvents });
+    this.rows = insertBuilder(db, { table: processEventsCurrent, expectedRows: expectedEvents });
+    // Facts and counters are few next to lifecycle events once workloads are warm.
+    this.factRows = insertBuilder(db, { table: facts, expectedRows: 64 });
+    this.counterRows = insertBuilder(db, { table: activityCounters, expectedRows: 64 });
   }
 
   /** Adds events (in seq order, following the ones added before). */
@@ -233,8 +320,13 @@ export class UnitBuilder {
       else if (nsLess(this.maxTs, ts)) this.maxTs = ts;
       this.lastTs = ts;
       this.events++;
-      const row = processEventRow(event, this.sensor, this.epoch);
-      if (row) this.rows.add(row);
+      const body = event.body;
+      if (body?.$case === 'fact') this.factRows.add(factRow(event, body.value, this.sensor, this.epoch));
+      else if (body?.$case === 'counters') this.counterRows.add(counterRow(event, body.value, this.sensor, this.epoch));
+      else {
+        const row = processEventRow(event, this.sensor, this.epoch);
+        if (row) this.rows.add(row);
+      }
     }
   }
 
@@ -242,6 +334,8 @@ export class UnitBuilder {
     return {
       events: this.events,
       processRows: this.rows.rows,
+      factRows: this.factRows.rows,
+      counterRows: this.counterRows.rows,
       firstTsNs: this.firstTs,
       lastTsNs: this.lastTs,
       minTsNs: this.minTs,
@@ -251,19 +345,24 @@ export class UnitBuilder {
 
   /**
    * The unit ready to store, under `unit`'s record: the intent (sensor_batches), its events
-   * (process_events) and the gaps it describes (sensor_gaps). The record must count the rows
-   * encoded here: it is what a later verification counts against.
+   * (process_events, facts, activity_counters) and the gaps it describes (sensor_gaps). The record
+   * must count the rows encoded here: it is what a later verification counts against.
    */
   prepare(unit: StreamUnit): PreparedUnit {
-    if (unit.processRows !== this.rows.rows || unit.sensor !== this.sensor || unit.epoch !== this.epoch) {
-      throw new Error(`unit ${unitToken(unit)} records ${unit.processRows} process rows, ${this.rows.rows} were encoded`);
+    const encoded = `${this.rows.rows}/${this.factRows.rows}/${this.counterRows.rows}`;
+    if (`${unit.processRows}/${unit.factRows}/${unit.counterRows}` !== encoded || unit.sensor !== this.sensor || unit.epoch !== this.epoch) {
+      throw new Error(
+        `unit ${unitToken(unit)} records ${unit.processRows}/${unit.factRows}/${unit.counterRows} process/fact/counter rows, ${encoded} were encoded`,
+      );
     }
     return {
       unit,
       token: unitToken(unit),
-      intent: prepareInsert(this.db, { table: sensorBatches, rows: [unitRow(unit)] }),
+      intent: prepareInsert(this.db, { table: sensorBatchesCurrent, rows: [unitRow(unit)] }),
       data: [
         { tag: 'ingest:process_events', insert: this.rows.finish() },
+        { tag: 'ingest:facts', insert: this.factRows.finish() },
+        { tag: 'ingest:activity_counters', insert: this.counterRows.finish() },
         { tag: 'ingest:sensor_gaps', insert: prepareInsert(this.db, { table: sensorGaps, rows: unitGaps(unit).map(gapRow) }) },
       ],
     };
@@ -319,19 +418,29 @@ export async function recordSensorGap(db: Db, gap: SensorGap, token?: string): P
 }
 
 const UNIT_COLUMNS = `sensor, epoch, first_seq AS firstSeq, last_seq AS lastSeq, events, process_rows AS processRows,
+  fact_rows AS factRows, counter_rows AS counterRows,
   gap, missing, dropped, dropped_kernel AS droppedKernel, dropped_user AS droppedUser,
   toString(toUnixTimestamp64Nano(first_ts)) AS firstTsNs, toString(toUnixTimestamp64Nano(last_ts)) AS lastTsNs,
   toString(toUnixTimestamp64Nano(min_ts)) AS minTsNs, toString(toUnixTimestamp64Nano(max_ts)) AS maxTsNs,
   toString(toUnixTimestamp64Nano(received_at)) AS receivedAtNs`;
 
-interface UnitRowOut extends Omit<StreamUnit, 'events' | 'processRows' | 'gap'> {
+interface UnitRowOut extends Omit<StreamUnit, 'events' | 'processRows' | 'factRows' | 'counterRows' | 'gap'> {
   events: number | string;
   processRows: number | string;
+  factRows: number | string;
+  counterRows: number | string;
   gap: boolean | number;
 }
 
 function toUnit(row: UnitRowOut): StreamUnit {
-  return { ...row, events: Number(row.events), processRows: Number(row.processRows), gap: Boolean(row.gap) };
+  return {
+    ...row,
+    events: Number(row.events),
+    processRows: Number(row.processRows),
+    factRows: Number(row.factRows),
+    counterRows: Number(row.counterRows),
+    gap: Boolean(row.gap),
+  };
 }
 
 /**
@@ -367,14 +476,24 @@ export async function listUnits(db: Db, sensor: string, epoch: string, fromSeq: 
   return rows.map(toUnit);
 }
 
-/** How many process_events rows of a unit's seq range are stored (bounded by its times). */
+/** Rows a unit records across its data tables (what countUnitRows counts back). */
+export function unitDataRows(unit: Pick<StreamUnit, 'processRows' | 'factRows' | 'counterRows'>): number {
+  return unit.processRows + unit.factRows + unit.counterRows;
+}
+
+/**
+ * How many rows of a unit's seq range are stored in its data tables (process_events, facts,
+ * activity_counters: one row per seq at most), bounded by its times.
+ */
 export async function countUnitRows(db: Db, unit: StreamUnit): Promise<number> {
+  const where = `sensor = {sensor:String} AND epoch = {epoch:String}
+              AND seq BETWEEN {first:UInt64} AND {last:UInt64}
+              AND ts BETWEEN {minTs:DateTime64(9, 'UTC')} AND {maxTs:DateTime64(9, 'UTC')}`;
   const rows = await selectRows<{ n: string }>(db, {
     sql: `SELECT count() AS n FROM (
-            SELECT DISTINCT seq FROM process_events
-            WHERE sensor = {sensor:String} AND epoch = {epoch:String}
-              AND seq BETWEEN {first:UInt64} AND {last:UInt64}
-              AND ts BETWEEN {minTs:DateTime64(9, 'UTC')} AND {maxTs:DateTime64(9, 'UTC')})`,
+            SELECT DISTINCT seq FROM process_events WHERE ${where}
+            UNION DISTINCT SELECT DISTINCT seq FROM facts WHERE ${where}
+            UNION DISTINCT SELECT DISTINCT seq FROM activity_counters WHERE ${where})`,
     params: {
       sensor: unit.sensor,
       epoch: unit.epoch,

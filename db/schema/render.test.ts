@@ -27,8 +27,15 @@ describe('DDL rendering', () => {
     const view = statements.find((s) => s.startsWith('CREATE VIEW IF NOT EXISTS soc.processes'));
     expect(view).toContain(" ON CLUSTER 'prod'");
     expect(view).toContain('FROM soc.process_events\n');
-    // Every statement is idempotent, so concurrent or repeated runs are safe.
-    for (const s of statements) expect(s).toMatch(/IF NOT EXISTS/);
+    // Every statement is idempotent, so concurrent or repeated runs are safe (a view that a later
+    // migration redefines is replaced: it holds no data).
+    for (const s of statements) expect(s).toMatch(/IF NOT EXISTS|^CREATE OR REPLACE VIEW /);
+    const added = statements.filter((s) => s.includes('ADD COLUMN IF NOT EXISTS workload '));
+    expect(added.map((s) => s.split(' ADD')[0])).toEqual([
+      "ALTER TABLE soc.process_events_local ON CLUSTER 'prod'",
+      "ALTER TABLE soc.process_events ON CLUSTER 'prod'",
+    ]);
+    expect(statements.find((s) => s.startsWith('CREATE OR REPLACE VIEW soc.processes'))).toContain('AS workload_kind');
   });
 
   it('rejects identifiers that are not plain names', () => {

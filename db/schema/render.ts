@@ -96,11 +96,11 @@ export function renderTable(def: TableDef, flavour: Flavour): string[] {
  * view reads the Distributed table, so it works from any server; since data is sharded by node,
  * every group of a GROUP BY (node, …) comes from one shard.
  */
-export function renderView(def: ViewDef, flavour: Flavour): string[] {
+export function renderView(def: ViewDef, flavour: Flavour, options: { replace?: boolean } = {}): string[] {
   const select = def.select.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, table: string) => qualified(table, flavour));
-  return [
-    `CREATE VIEW IF NOT EXISTS ${qualified(def.name, flavour)}${onCluster(flavour)}\nAS ${select}\nCOMMENT ${quoteString(def.comment)}`,
-  ];
+  // OR REPLACE: a later migration redefines a view (a plain view holds no data); still idempotent.
+  const create = options.replace ? 'CREATE OR REPLACE VIEW' : 'CREATE VIEW IF NOT EXISTS';
+  return [`${create} ${qualified(def.name, flavour)}${onCluster(flavour)}\nAS ${select}\nCOMMENT ${quoteString(def.comment)}`];
 }
 
 /** ALTER TABLE … ADD COLUMN IF NOT EXISTS, on the local table and (cluster) the Distributed one. */

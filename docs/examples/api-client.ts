@@ -40,6 +40,10 @@ async function main(): Promise<void> {
     }
     console.log(`  (chain ends: ${end})`);
   }
+  // What stepped outside its baseline in the last hour, high severity first, and why.
+  const { indicators } = await api.indicators.list.query({ from: from.toString(), to: to.toString(), severity: 'high', limit: 10 });
+  console.log(`\n${indicators.length} high-severity indicator(s) in the last hour`);
+  for (const i of indicators) console.log(`  ${i.workload}  ${i.kind} ${i.value}  ×${i.count}\n    ${i.sentence}`);
   const me = await api.auth.me.query();
   console.log(`\n(calling as token "${me.name}", role ${me.role})`);
   const { sensors } = await api.sensors.list.query();

@@ -14,6 +14,8 @@ export interface KernelSource {
   stop(): Promise<void>;
   status(): KernelSourceStatus;
   takeDroppedDelta(): { kernel: bigint; user: bigint };
+  /** Marks processes (and their descendants) as the sensor's own: their events carry own = true. */
+  markOwn?(tgids: number[]): void;
 }
 
 export interface LiveSensorOptions {
@@ -91,6 +93,16 @@ export class LiveSensor implements SensorBackend {
 
   watch(options: SubscribeOptions) {
     return this.journal.subscribeEncoded(options);
+  }
+
+  /**
+   * The cockpit on this node (the local process behind a Watch stream, found by the gRPC server)
+   * is marked as our own: its activity must never raise indicators.
+   */
+  markOwn(tgids: number[]): void {
+    if (!this.running || !this.source.markOwn || tgids.length === 0) return;
+    this.source.markOwn(tgids);
+    this.log.info('marked own', { tgids });
   }
 
   status(): SensorStatus {

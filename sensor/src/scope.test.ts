@@ -8,7 +8,7 @@ const exec = (execId: string, pid: number, cgroupPath: string): Event => ({
     $case: 'exec',
     value: {
       parentExecId: '', ppid: 1, uid: 0, gid: 0, auid: 0, binary: '/bin/sh', argv: [], argvTruncated: false, cwd: '/', comm: 'sh',
-      cgroupId: '1', cgroupPath, container: undefined, seeded: false, startNs: '1',
+      cgroupId: '1', cgroupPath, container: undefined, seeded: false, startNs: '1', workload: undefined,
     },
   },
 });

@@ -13,10 +13,13 @@ export const SCOPE_ROLES = {
   'indicators:read': atLeast('viewer'),
   'investigations:read': atLeast('viewer'),
   'zooms:read': atLeast('viewer'),
+  'baselines:read': atLeast('viewer'),
   // Triage.
   'investigations:write': atLeast('analyst'),
   'verdicts:write': atLeast('analyst'),
   'exports:create': atLeast('analyst'),
+  // Baselines: import profiles, allow entries (audited).
+  'baselines:write': atLeast('analyst'),
   // Probes on nodes: ordering and cancelling zoom-ins.
   'zooms:order': atLeast('responder'),
   // Administration.

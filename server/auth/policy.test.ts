@@ -22,7 +22,8 @@ describe('the scope → role table', () => {
   });
 
   it('is the documented policy', () => {
-    expect(scopesOf('viewer')).toEqual(['processes:read', 'sensors:read', 'indicators:read', 'investigations:read', 'zooms:read', 'account:read', 'account:write']);
+    expect(scopesOf('viewer')).toEqual(['processes:read', 'sensors:read', 'indicators:read', 'investigations:read', 'zooms:read', 'baselines:read', 'account:read', 'account:write']);
+    expect(minimumRoleFor('baselines:write')).toBe('analyst');
     expect(minimumRoleFor('investigations:write')).toBe('analyst');
     expect(minimumRoleFor('verdicts:write')).toBe('analyst');
     expect(minimumRoleFor('zooms:order')).toBe('responder');

@@ -2,6 +2,10 @@ import { getDb, type Db } from '../../db/client';
 import { createLogger, type Logger } from '../../sensor/src/log';
 import { readTlsMaterial, tlsPathsFromEnv } from '../../sensor/src/tls/material';
 import { collectorConfigFromEnv, collectorTuningFromEnv, parseSensors, type SensorEndpoint } from './config';
+import { learningWindowFromEnv, type LearningWindow } from '../detection/config';
+import { Detector } from '../detection/detector';
+import { ownImageMatcher, readOwnProcess } from '../detection/own';
+import { storageStore } from '../detection/store';
 import { SensorLink, type SensorLinkState } from './link';
 
 export type { SensorLinkState } from './link';
@@ -36,11 +40,17 @@ export interface StartCollectorOptions {
   backoffInitialMs?: number;
   /** See SensorLinkOptions.resume (default 'stored'). */
   resume?: 'stored' | 'beginning';
+  /**
+   * The detector (baselines and indicators) runs on every stored unit (default: on, with the
+   * learning window from BASELINE_MIN_LEARNING / BASELINE_QUIET / BASELINE_MAX_LEARNING).
+   */
+  detector?: boolean | { window?: LearningWindow; tickMs?: number; graceMs?: number; syncMs?: number };
   logger?: Logger;
 }
 
 interface Collector {
   links: SensorLink[];
+  detector: Detector | null;
   startedAt: string;
 }
 
@@ -59,6 +69,7 @@ export function startCollector(options: StartCollectorOptions = {}): void {
   const log = options.logger ?? createLogger('collector');
   let sensors: SensorEndpoint[];
   let tuning: ReturnType<typeof collectorTuningFromEnv>;
+  let window: LearningWindow | null;
   try {
     sensors =
       options.sensors === undefined
@@ -67,6 +78,7 @@ export function startCollector(options: StartCollectorOptions = {}): void {
           ? parseSensors(options.sensors)
           : options.sensors;
     tuning = collectorTuningFromEnv();
+    window = options.detector === false ? null : ((typeof options.detector === 'object' ? options.detector.window : undefined) ?? learningWindowFromEnv());
   } catch (err) {
     g[ERROR_KEY] = (err as Error).message;
     throw err;
@@ -76,6 +88,18 @@ export function startCollector(options: StartCollectorOptions = {}): void {
   const db: () => Promise<Db> =
     dbOption === undefined ? getDb : typeof dbOption === 'function' ? dbOption : () => Promise.resolve(dbOption);
 
+  const detectorOptions = typeof options.detector === 'object' ? options.detector : {};
+  const detector = window
+    ? new Detector({
+        store: storageStore(db),
+        window,
+        isOwn: ownImageMatcher(readOwnProcess()),
+        log: options.logger ?? createLogger('detector'),
+        tickMs: detectorOptions.tickMs,
+        graceMs: detectorOptions.graceMs,
+        syncMs: detectorOptions.syncMs,
+      })
+    : null;
   const links = sensors.map(
     (endpoint) =>
       new SensorLink({
@@ -92,9 +116,12 @@ export function startCollector(options: StartCollectorOptions = {}): void {
         backoffMaxMs: options.backoffMaxMs ?? tuning.backoffMaxMs,
         backoffInitialMs: options.backoffInitialMs,
         resume: options.resume,
+        observer: detector ?? undefined,
       }),
   );
-  g[GLOBAL_KEY] = { links, startedAt: new Date().toISOString() };
+  g[GLOBAL_KEY] = { links, detector, startedAt: new Date().toISOString() };
+  // Loads its state in the background; units stored meanwhile wait in its queue.
+  detector?.start().catch((err: unknown) => log.warn('detector not started yet', { error: (err as Error).message }));
   for (const link of links) link.start();
   log.info('collector started', { sensors: sensors.map((s) => `${s.name}=${s.address}`) });
 }
@@ -106,6 +133,12 @@ export async function stopCollector(): Promise<void> {
   if (!collector) return;
   delete g[GLOBAL_KEY];
   await Promise.all(collector.links.map((link) => link.stop()));
+  await collector.detector?.stop();
+}
+
+/** The detector of this process's collector (null when no collector runs here, or it runs without one). */
+export function getDetector(): Detector | null {
+  return (globalThis as GlobalWithCollector)[GLOBAL_KEY]?.detector ?? null;
 }
 
 /** A snapshot for the web API: per sensor, connected, epoch, last stored seq, errors, reconnects. */

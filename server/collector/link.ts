@@ -8,6 +8,7 @@ import {
   recordSensorStatus,
   storePreparedUnit,
   UnitBuilder,
+  unitDataRows,
   unitGaps,
   unitToken,
   type SensorGap,
@@ -55,6 +56,18 @@ export interface SensorLinkState {
   } | null;
 }
 
+/**
+ * Sees each unit's events as they are added (to pick what it needs: the events themselves are not
+ * kept) and is told when the unit is stored. The detector uses it: it runs right after a unit is
+ * stored, in order, without polling storage.
+ */
+export interface UnitObserver<T = unknown> {
+  /** What to keep of one event for later (null: nothing). Must be cheap: it runs on every event. */
+  pick(event: Event): T | null;
+  /** The unit is stored (units are stored one after the other, in stream order). */
+  stored(unit: StreamUnit, picked: T[]): void;
+}
+
 export interface SensorLinkOptions {
   endpoint: SensorEndpoint;
   db: () => Promise<Db>;
@@ -89,6 +102,8 @@ export interface SensorLinkOptions {
    * recorded are formed again with the same boundaries and tokens, so nothing is stored twice.
    */
   resume?: 'stored' | 'beginning';
+  /** Told about every stored unit (see UnitObserver). */
+  observer?: UnitObserver;
 }
 
 const NS_PER_MS = 1_000_000n;
@@ -110,6 +125,8 @@ interface OpenUnit {
   events: number;
   /** Batches that ended in this unit (statistics). */
   batches: number;
+  /** What the observer picked of the unit's events. */
+  picked: unknown[];
   gap: boolean;
   missing: number;
   dropped: bigint;
@@ -462,11 +479,11 @@ export class SensorLink {
         const events = slice(batch.events, seq - first, end - first + 1);
         const open = this.open;
         if (open?.kind === 'redo' && open.record === recorded && open.lastSeq === seq - 1) {
-          append(open, events, end);
+          append(open, events, end, this.opts.observer);
         } else if (seq === recordedFirst) {
           await this.closeUnit(db);
           this.open = newUnit(db, 'redo', recorded, this.name, batch.epoch, seq, false, 0);
-          append(this.open, events, end);
+          append(this.open, events, end, this.opts.observer);
         } else {
           if (open?.record === recorded) this.open = null;
           await this.cannotRedo(db, recorded, plan!);
@@ -492,7 +509,7 @@ export class SensorLink {
           await this.closeUnit(db);
           open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, false, 0, this.expectedEvents());
         }
-        append(open, events, end);
+        append(open, events, end, this.opts.observer);
         if (firstSegment) {
           open.dropped += BigInt(batch.dropped);
           open.droppedKernel += BigInt(batch.droppedKernel);
@@ -531,8 +548,9 @@ export class SensorLink {
     await this.retry('verify unit', async () => {
       stored = await countUnitRows(db, unit);
     });
-    const short = unit.processRows - stored;
-    this.opts.log.warn('unit could not be formed again', { sensor: this.name, unit: unitToken(unit), rows: unit.processRows, stored });
+    const recorded = unitDataRows(unit);
+    const short = recorded - stored;
+    this.opts.log.warn('unit could not be formed again', { sensor: this.name, unit: unitToken(unit), rows: recorded, stored });
     if (short <= 0) return;
     await this.retry('record shortfall', () =>
       recordSensorGap(db, {
@@ -544,7 +562,7 @@ export class SensorLink {
         count: String(short),
         tsNs: unit.firstTsNs,
         detail:
-          `unit ${unit.firstSeq}-${unit.lastSeq} was recorded but only ${stored} of its ${unit.processRows} process event(s) ` +
+          `unit ${unit.firstSeq}-${unit.lastSeq} was recorded but only ${stored} of its ${recorded} row(s) (process events, facts, counters) ` +
           `were stored, and the sensor no longer holds it`,
       }),
     );
@@ -598,9 +616,14 @@ export class SensorLink {
     let unit: StreamUnit;
     if (open.kind === 'redo') {
       unit = open.record!;
-      if (contents.processRows !== unit.processRows) {
+      if (contents.processRows !== unit.processRows || contents.factRows !== unit.factRows || contents.counterRows !== unit.counterRows) {
         // Not the events it was recorded with (a different recording under the same epoch?).
-        this.opts.log.warn('recorded unit differs on re-read', { sensor: this.name, unit: unitToken(unit), rows: contents.processRows, recorded: unit.processRows });
+        this.opts.log.warn('recorded unit differs on re-read', {
+          sensor: this.name,
+          unit: unitToken(unit),
+          rows: `${contents.processRows}/${contents.factRows}/${contents.counterRows}`,
+          recorded: `${unit.processRows}/${unit.factRows}/${unit.counterRows}`,
+        });
         const plan = this.plan;
         if (plan) await this.cannotRedo(db, unit, plan);
         return;
@@ -614,6 +637,11 @@ export class SensorLink {
     const task = this.retry('store unit', () => storePreparedUnit(db, prepared)).then(
       () => {
         this.storing = false;
+        try {
+          this.opts.observer?.stored(unit, open.picked);
+        } catch (err) {
+          this.fail(err, 'observer');
+        }
         this.stored = { epoch: unit.epoch, lastSeq: Number(unit.lastSeq) };
         const plan = this.plan;
         if (plan && plan.epoch === unit.epoch && unit === plan.units.at(-1)) plan.finalSettled = true;
@@ -677,6 +705,8 @@ export class SensorLink {
       lastSeq: batch.lastSeq,
       events: 0,
       processRows: 0,
+      factRows: 0,
+      counterRows: 0,
       gap: false,
       missing: '0',
       dropped: batch.dropped,
@@ -850,6 +880,7 @@ function newUnit(
     builder: new UnitBuilder(db, sensor, epoch, record?.events ?? expectedEvents),
     events: 0,
     batches: 0,
+    picked: [],
     gap,
     missing,
     dropped: 0n,
@@ -859,8 +890,14 @@ function newUnit(
   };
 }
 
-function append(unit: OpenUnit, events: Event[], lastSeq: number): void {
+function append(unit: OpenUnit, events: Event[], lastSeq: number, observer?: UnitObserver): void {
   unit.builder.add(events);
+  if (observer) {
+    for (const event of events) {
+      const picked = observer.pick(event);
+      if (picked !== null) unit.picked.push(picked);
+    }
+  }
   unit.events += events.length;
   unit.lastSeq = lastSeq;
 }

@@ -6,6 +6,7 @@ function record(execId: string, parentExecId: string): ProcessRecord {
   return {
     execId, parentExecId, node: 'n', pid: 1, ppid: 0, uid: 0, gid: 0, binary: '/bin/x', argv: ['x'], cwd: '/', comm: 'x',
     cgroupId: '1', cgroupPath: '/', container: { runtime: '', containerId: '', podUid: '', podName: '', namespace: '' },
+    workload: { key: 'host/bin/x', kind: 'host', namespace: '', name: '/bin/x', container: '' },
     seeded: false, startNs: '1', firstSeenNs: '1', lastSeenNs: '2', exited: false, exitNs: null, exitCode: null, exitSignal: null,
   };
 }

@@ -14,6 +14,16 @@ export interface ContainerView {
   namespace: string;
 }
 
+/** What the image belongs to for baselines (key '' when the sensor did not say). */
+export interface WorkloadView {
+  /** k8s/<ns>/<workload>/<container>, container/…, systemd/<unit>, cgroup/<path>, host/<executable> */
+  key: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  container: string;
+}
+
 /** One process image, everything known about it. */
 export interface ProcessView {
   execId: string;
@@ -30,6 +40,7 @@ export interface ProcessView {
   cgroupId: string;
   cgroupPath: string;
   container: ContainerView;
+  workload: WorkloadView;
   /** Read from /proc when the sensor started (start time at clock-tick precision). */
   seeded: boolean;
   startNs: string;
@@ -109,6 +120,7 @@ export function toProcessView(p: ProcessRecord): ProcessView {
     cgroupId: p.cgroupId,
     cgroupPath: p.cgroupPath,
     container: { ...p.container },
+    workload: { ...p.workload },
     seeded: p.seeded,
     startNs: p.startNs,
     firstSeenNs: p.firstSeenNs,

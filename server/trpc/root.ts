@@ -1,6 +1,8 @@
 import { createCallerFactory, createTRPCRouter } from './init';
 import { auditRouter } from './routers/audit';
 import { authRouter } from './routers/auth';
+import { baselinesRouter } from './routers/baselines';
+import { indicatorsRouter } from './routers/indicators';
 import { processesRouter } from './routers/processes';
 import { sensorsRouter } from './routers/sensors';
 import { tokensRouter } from './routers/tokens';
@@ -10,6 +12,8 @@ import { usersRouter } from './routers/users';
 export const appRouter = createTRPCRouter({
   auth: authRouter,
   processes: processesRouter,
+  indicators: indicatorsRouter,
+  baselines: baselinesRouter,
   sensors: sensorsRouter,
   users: usersRouter,
   tokens: tokensRouter,

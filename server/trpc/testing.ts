@@ -2,7 +2,7 @@ import type { Db } from '../../db/client';
 import { authConfigFromEnv } from '../auth/config';
 import type { AuthOutcome, Principal } from '../auth/principal';
 import type { Role } from '../auth/roles';
-import { EventBatch, type Event, type SensorStatus } from '../../sensor/gen/soc/sensor/v1/sensor';
+import { EventBatch, type Event, type SensorStatus, type Workload } from '../../sensor/gen/soc/sensor/v1/sensor';
 import type { ConfiguredSensor } from '../sensors/config';
 import { noLiveSensors, type LiveSensorSource } from '../sensors/live';
 import type { TRPCContext } from './context';
@@ -68,7 +68,7 @@ export function eventFactory(node: string, t0Ns: bigint) {
       atMs: number,
       binary: string,
       argv: string[],
-      extra: { uid?: number; seeded?: boolean; containerId?: string } = {},
+      extra: { uid?: number; seeded?: boolean; containerId?: string; cgroupPath?: string; workload?: Workload } = {},
     ): Event {
       return {
         seq: '0',
@@ -91,10 +91,11 @@ export function eventFactory(node: string, t0Ns: bigint) {
             cwd: '/home/analyst',
             comm: binary.split('/').at(-1)!,
             cgroupId: '4242',
-            cgroupPath: extra.containerId ? `/system.slice/docker-${extra.containerId}.scope` : '/user.slice',
+            cgroupPath: extra.cgroupPath ?? (extra.containerId ? `/system.slice/docker-${extra.containerId}.scope` : '/user.slice'),
             container: { runtime: extra.containerId ? 'docker' : '', containerId: extra.containerId ?? '', podUid: '', podName: '', namespace: '' },
             seeded: extra.seeded ?? false,
             startNs: ns(atMs),
+            workload: extra.workload,
           },
         },
       };

@@ -126,6 +126,44 @@ describe('Sensor gRPC over mTLS', () => {
     }
   });
 
+  it('marks the local process behind a Watch stream as own (the cockpit on this node)', async () => {
+    const marked: number[][] = [];
+    const peers: string[] = [];
+    const own = await startSensorServer({
+      backend: { ...backendOf(journal), markOwn: (tgids) => marked.push(tgids) },
+      listen: 'localhost:0',
+      tls: sensorTls,
+      findPeer: (peer) => {
+        peers.push(peer);
+        return { pid: process.pid, pids: [process.pid], inode: '1' };
+      },
+    });
+    const client = createSensorClient(`localhost:${own.port}`, cockpitTls);
+    try {
+      await watchBatches(client, {}, 1);
+      expect(peers).toHaveLength(1);
+      expect(peers[0]).toMatch(/^(ipv[46]:)?(\d|\[)/);
+      expect(marked).toEqual([[process.pid]]);
+    } finally {
+      client.close();
+      await own.close(500);
+    }
+  });
+
+  it('finds this very process behind a loopback Watch with the real /proc lookup', async () => {
+    if (process.platform !== 'linux') return;
+    const marked: number[][] = [];
+    const own = await startSensorServer({ backend: { ...backendOf(journal), markOwn: (tgids) => marked.push(tgids) }, listen: 'localhost:0', tls: sensorTls });
+    const client = createSensorClient(`localhost:${own.port}`, cockpitTls);
+    try {
+      await watchBatches(client, {}, 1);
+      expect(marked).toEqual([[process.pid]]);
+    } finally {
+      client.close();
+      await own.close(500);
+    }
+  });
+
   it('answers Status', async () => {
     const client = createSensorClient(address, cockpitTls);
     try {

@@ -11,12 +11,19 @@ import {
 } from '@grpc/grpc-js';
 import { SensorService, type SensorStatus, type StatusRequest, type WatchRequest } from '../../gen/soc/sensor/v1/sensor';
 import { silentLogger, type Logger } from '../log';
+import { findPeerProcess, type PeerProcess } from '../own/peer';
 import type { EncodedBatch, SubscribeOptions } from '../stream/journal';
 
 /** What the gRPC service serves: a stream of batches (live journal or replay) and a status. */
 export interface SensorBackend {
   watch(options: SubscribeOptions): AsyncIterable<EncodedBatch>;
   status(): SensorStatus;
+  /**
+   * Marks local processes as the sensor's own (live mode). The server calls it with the process
+   * behind each Watch stream when that process runs on this node: the cockpit, whose activity
+   * must never raise indicators.
+   */
+  markOwn?(tgids: number[]): void;
 }
 
 /** PEM contents (not paths): the CA that signs trusted clients, and the sensor's own pair. */
@@ -36,6 +43,8 @@ export interface SensorServerOptions {
   maxRequestBytes?: number;
   /** Largest batch message the server will send (default 32 MiB). */
   maxSendBytes?: number;
+  /** Finds the local process behind a gRPC peer (default findPeerProcess; tests inject one). */
+  findPeer?: (peer: string) => PeerProcess | null;
 }
 
 export interface SensorServerHandle {
@@ -76,7 +85,9 @@ export async function startSensorServer(options: SensorServerOptions): Promise<S
   });
   const active = new Set<ServerWritableStream<WatchRequest, Buffer>>();
 
+  const findPeer = options.findPeer ?? ((peer: string) => findPeerProcess(peer));
   const watch = (call: ServerWritableStream<WatchRequest, Buffer>) => {
+    markPeerOwn(call, options.backend, findPeer, log);
     void serveWatch(call, options.backend, active, log);
   };
   const statusHandler = (_call: ServerUnaryCall<StatusRequest, SensorStatus>, callback: sendUnaryData<SensorStatus>) => {
@@ -167,6 +178,26 @@ async function serveWatch(
   } finally {
     active.delete(call);
     log.info('watch ended', { peer, batches, cancelled: call.cancelled });
+  }
+}
+
+/**
+ * A cockpit on this node watching us is our own activity: its process (found from the TCP peer
+ * in /proc) is marked before the first batch is sent. A remote or unresolvable peer is left alone.
+ */
+function markPeerOwn(
+  call: ServerWritableStream<WatchRequest, Buffer>,
+  backend: SensorBackend,
+  findPeer: (peer: string) => PeerProcess | null,
+  log: Logger,
+): void {
+  if (!backend.markOwn) return;
+  const peer = call.getPeer();
+  try {
+    const found = findPeer(peer);
+    if (found) backend.markOwn(found.pids);
+  } catch (err) {
+    log.warn('cannot mark the peer process as own', { peer, error: errorMessage(err) });
   }
 }
 

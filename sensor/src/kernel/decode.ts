@@ -341,6 +341,7 @@ export class RecordDecoder {
       container: cg.container,
       seeded,
       startNs: seeded ? this.wall(buf.readBigUInt64LE(off + E.key + K_START)) : tsNs,
+      workload: undefined, // set by the sensor (identity/tracker.ts), which knows the runtimes
     };
     return {
       seq: '0',
@@ -376,6 +377,7 @@ export function emptyFact(): Fact {
     cqEntries: 0,
     ringFlagNames: [],
     fd: 0,
+    workload: '',
   };
 }
 
@@ -395,6 +397,7 @@ export function countersAt(buf: Buffer, off: number): ActivityCounters {
     opens: u(C.opens),
     sensitiveOpens: u(C.sensitive_opens),
     final: false,
+    workload: '',
   };
 }
 

@@ -47,7 +47,7 @@ describe('CountersTracker', () => {
       execId: execIdAt(key(1), 0),
       pid: 1,
       tid: 1,
-      body: { $case: 'counters', value: { sinceNs: '0', syscalls: '12', ioUringSubmissions: '0', ioUringSetups: '0', connects: '0', sendsAddressed: '0', accepts: '0', opens: '0', sensitiveOpens: '0', final: true } },
+      body: { $case: 'counters', value: { sinceNs: '0', syscalls: '12', ioUringSubmissions: '0', ioUringSetups: '0', connects: '0', sendsAddressed: '0', accepts: '0', opens: '0', sensitiveOpens: '0', final: true, workload: '' } },
     };
     expect(t.final(final)).toBe(true); // ... and its final record arrives after that read
     expect(final.body?.$case === 'counters' && [final.body.value.syscalls, final.body.value.sinceNs, final.body.value.final]).toEqual(['2', '200', true]);

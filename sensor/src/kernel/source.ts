@@ -24,6 +24,7 @@ import os from 'node:os';
 import type { ContainerIdentity, Event, ProgramStatus } from '../../gen/soc/sensor/v1/sensor';
 import { CgroupResolver } from '../identity/cgroup';
 import { containerFromCgroupPath } from '../identity/container';
+import { WorkloadTracker } from '../identity/tracker';
 import { descendantsOf } from '../procfs/tree';
 import { seedProcesses, type SeedStats } from '../procfs/seed';
 import { addonPath, bpfObjectPath, loadAddon, type NativeAddon, type NativeSensor } from './addon';
@@ -121,6 +122,8 @@ export interface KernelSourceOptions {
   facts?: FactsOptions;
   /** cgroup v2 mount point the socket programs attach to (default: from /proc/self/mountinfo) */
   cgroupRoot?: string;
+  /** Puts the workload on execs, facts and counters (default: a WorkloadTracker reading this host). */
+  workloads?: Pick<WorkloadTracker, 'stamp'>;
 }
 
 /** What the user-space half of the facts did (for status and tests). */
@@ -168,6 +171,7 @@ export class KernelEventSource {
   private stopping: Promise<void> | undefined;
   private readonly facts: ResolvedFactsOptions | undefined;
   private readonly firstSeen = new FirstSeenFilter();
+  private readonly workloads: Pick<WorkloadTracker, 'stamp'>;
   private counters: CountersTracker | undefined;
   private countersTimer: NodeJS.Timeout | undefined;
   private syscallBitmap = false;
@@ -178,6 +182,7 @@ export class KernelEventSource {
 
   constructor(private readonly opts: KernelSourceOptions) {
     this.facts = resolveFactsOptions(opts.facts);
+    this.workloads = opts.workloads ?? new WorkloadTracker();
   }
 
   async start(): Promise<void> {
@@ -420,6 +425,7 @@ export class KernelEventSource {
   private deliver(events: Event[]): void {
     events = this.admit(events);
     if (events.length === 0) return;
+    this.workloads.stamp(events);
     this.eventsTotal += BigInt(events.length);
     this.opts.onEvents(events);
   }

@@ -7,7 +7,11 @@ describe('gRPC peer -> local socket', () => {
     expect(parsePeer('ipv4:127.0.0.1:54321')).toEqual({ family: 4, address: '127.0.0.1', port: 54321 });
     expect(parsePeer('ipv6:[::1]:443')).toEqual({ family: 6, address: '::1', port: 443 });
     expect(parsePeer('ipv6:[::ffff:10.0.0.7]:5000')).toEqual({ family: 6, address: '::ffff:10.0.0.7', port: 5000 });
+    // @grpc/grpc-js's call.getPeer(): no family prefix.
+    expect(parsePeer('127.0.0.1:60924')).toEqual({ family: 4, address: '127.0.0.1', port: 60924 });
+    expect(parsePeer('[::1]:443')).toEqual({ family: 6, address: '::1', port: 443 });
     expect(parsePeer('unix:/run/x.sock')).toBeUndefined();
+    expect(parsePeer('localhost:443')).toBeUndefined();
     expect(parsePeer('ipv4:999.0.0.1:1')).toBeUndefined();
   });
 

@@ -1,6 +1,6 @@
 /**
  * Which local process is at the other end of a TCP connection: given a gRPC peer string
- * (`ipv4:127.0.0.1:54321`, `ipv6:[::1]:54321`), find the process on this host that owns the
+ * (`127.0.0.1:54321`, `[::1]:54321`, or gRPC core's `ipv4:…` / `ipv6:[…]:…`), find the process on this host that owns the
  * client socket, so the sensor can mark the cockpit's process as its own when the cockpit runs
  * on the same node (its activity must never raise indicators).
  *
@@ -38,11 +38,15 @@ export interface FindPeerOptions {
   localAddresses?: string[];
 }
 
-/** `ipv4:A.B.C.D:PORT` / `ipv6:[ADDR]:PORT` (gRPC's peer format); undefined for anything else. */
+/**
+ * A gRPC peer string: `ipv4:A.B.C.D:PORT` / `ipv6:[ADDR]:PORT` (gRPC core's format) or
+ * `A.B.C.D:PORT` / `[ADDR]:PORT` (what @grpc/grpc-js's `call.getPeer()` returns); undefined for
+ * anything else (unix sockets, names).
+ */
 export function parsePeer(peer: string): PeerAddress | undefined {
-  let m = /^ipv4:(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(peer);
+  let m = /^(?:ipv4:)?(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(peer);
   if (m && net.isIPv4(m[1]!)) return { family: 4, address: m[1]!, port: Number(m[2]) };
-  m = /^ipv6:\[([0-9a-fA-F:.%a-zA-Z0-9]+)\]:(\d{1,5})$/.exec(peer);
+  m = /^(?:ipv6:)?\[([0-9a-fA-F:.%a-zA-Z0-9]+)\]:(\d{1,5})$/.exec(peer);
   if (m && net.isIPv6(m[1]!.replace(/%.*$/, ''))) return { family: 6, address: m[1]!.replace(/%.*$/, ''), port: Number(m[2]) };
   return undefined;
 }

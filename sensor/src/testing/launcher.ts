@@ -7,9 +7,14 @@
  * Each command runs as `sh -c 'echo $$ > pidfile; exec "$@"'`: its pid is known before it does
  * anything, and with `hold`, its stdin is a FIFO the test writes to (release()) — programs like
  * uring_probe --wait and syscall_loop --wait start working only then.
+ *
+ * `orphan`: the shell is not even a descendant of the test process (it is reparented to init):
+ * needed when the test process itself is marked own — a cockpit whose collector runs in the test
+ * connects to a sensor on this node, and the sensor marks that process and its descendants.
+ * Commands then reach the shell through a FIFO.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,19 +51,35 @@ async function poll<T>(what: string, f: () => T | undefined, timeoutMs: number):
 
 export class Launcher {
   private readonly dir: string;
-  private readonly shell: ChildProcess;
+  private readonly shell: ChildProcess | null;
+  private readonly orphanPidFile: string | null = null;
+  private readonly send: (line: string) => void;
   private n = 0;
 
-  constructor() {
+  constructor(options: { orphan?: boolean } = {}) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'soc-launcher-'));
-    this.shell = spawn('sh', ['-c', 'while IFS= read -r line; do eval "$line"; done'], {
-      stdio: ['pipe', 'ignore', 'inherit'],
-    });
+    const loop = 'while IFS= read -r line; do eval "$line"; done';
+    if (options.orphan) {
+      const fifo = path.join(this.dir, 'commands');
+      this.orphanPidFile = path.join(this.dir, 'shell.pid');
+      execFileSync('mkfifo', [fifo]);
+      // <> opens the FIFO read-write: the loop never sees end-of-file between two commands.
+      const inner = `echo $$ > ${shellQuote(this.orphanPidFile)}; ${loop}`;
+      execFileSync('sh', ['-c', `sh -c ${shellQuote(inner)} <>${shellQuote(fifo)} >/dev/null & exit 0`], { stdio: ['ignore', 'ignore', 'inherit'] });
+      this.shell = null;
+      this.send = (line) => appendFileSync(fifo, line);
+    } else {
+      const shell = spawn('sh', ['-c', loop], { stdio: ['pipe', 'ignore', 'inherit'] });
+      this.shell = shell;
+      this.send = (line) => shell.stdin!.write(line);
+    }
   }
 
   /** The shell's pid (the parent of everything launched). */
   get pid(): number {
-    return this.shell.pid!;
+    if (this.shell) return this.shell.pid!;
+    for (let i = 0; i < 500 && readNumber(this.orphanPidFile!) === undefined; i++) execFileSync('sleep', ['0.01']);
+    return readNumber(this.orphanPidFile!)!;
   }
 
   run(argv: string[], options: { hold?: boolean; timeoutMs?: number } = {}): Launched {
@@ -72,7 +93,7 @@ export class Launcher {
     const line =
       `{ sh -c ${shellQuote(inner)} sh ${argv.map(shellQuote).join(' ')} ${stdin} ` +
       `>${shellQuote(f('out'))} 2>${shellQuote(f('err'))}; echo $? > ${shellQuote(f('rc'))}; } &\n`;
-    this.shell.stdin!.write(line);
+    this.send(line);
     const timeoutMs = options.timeoutMs ?? 30_000;
     const pid = poll(`pid of ${argv[0]}`, () => readNumber(f('pid')), timeoutMs);
     const done = poll(`exit of ${argv[0]}`, () => readNumber(f('rc')), timeoutMs).then(
@@ -89,8 +110,12 @@ export class Launcher {
   }
 
   close(): void {
-    this.shell.stdin!.end();
-    this.shell.kill('SIGTERM');
+    if (this.shell) {
+      this.shell.stdin!.end();
+      this.shell.kill('SIGTERM');
+    } else {
+      this.send('exit\n');
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -40,6 +40,7 @@ export function syntheticEvents(count: number, options: { node?: string; fromInd
               container: undefined,
               seeded: false,
               startNs: String(tsNs),
+              workload: undefined,
             },
           },
         });

@@ -292,6 +292,11 @@ export interface Fact {
   ringFlagNames: string[];
   /** io_uring_op: the first submission's fd; io_uring_setup: the ring's */
   fd: number;
+  /**
+   * The workload key of the image (Workload.key of its exec), so a fact can be checked against
+   * the workload's profile without looking the image up. Empty when the sensor does not know it.
+   */
+  workload: string;
 }
 
 /**
@@ -318,6 +323,8 @@ export interface ActivityCounters {
   sensitiveOpens: string;
   /** the image ended: its last report */
   final: boolean;
+  /** the image's workload key (Workload.key), as on facts */
+  workload: string;
 }
 
 /**
@@ -345,6 +352,45 @@ export interface ProcessExec {
   seeded: boolean;
   /** when this image started (== ts_ns except for seeded processes) */
   startNs: string;
+  /**
+   * What the image belongs to for baselines, computed once by the sensor from the cgroup path,
+   * the container runtime's state and the executable (see Workload).
+   */
+  workload: Workload | undefined;
+}
+
+/**
+ * The workload a process image belongs to: what the cockpit learns a profile for (per workload
+ * and executable). Computed in the sensor, where the cgroup path, /proc and the container
+ * runtime's state are at hand (sensor/src/identity/workload.ts).
+ */
+export interface Workload {
+  /**
+   * Stable key, the same for every replica and restart of the workload:
+   *   "k8s/<namespace>/<workload>/<container>"  a Kubernetes container (names from the runtime's state)
+   *   "k8s-pod/<pod-uid>/<container-id 12>"      a Kubernetes container whose names are unknown
+   *   "container/<runtime>/<name or id 12>"      a container outside Kubernetes
+   *   "systemd/<unit>"                           a systemd system service (or other unit)
+   *   "cgroup/<path>"                            any other cgroup (without its leading '/')
+   *   "host/<executable>"                        a host process (root cgroup, user sessions)
+   */
+  key: string;
+  /** "kubernetes", "container", "systemd", "cgroup", "host" */
+  kind: string;
+  /** Kubernetes namespace */
+  namespace: string;
+  /** workload name: Deployment/StatefulSet/DaemonSet/…, unit, container, executable */
+  name: string;
+  /** container name within the pod (Kubernetes), else "" */
+  container: string;
+  /**
+   * How `name` was found: "annotation" (the runtime recorded it), "pod-name:deployment",
+   * "pod-name:statefulset", "pod-name:daemonset-or-job", "pod-name" (a heuristic on the pod name,
+   * which Kubernetes derives from the owner's name), "cgroup", "unit", "executable".
+   */
+  nameSource: string;
+  /** Kubernetes pod name, when known */
+  podName: string;
 }
 
 /**
@@ -1081,6 +1127,7 @@ function createBaseFact(): Fact {
     cqEntries: 0,
     ringFlagNames: [],
     fd: 0,
+    workload: "",
   };
 }
 
@@ -1142,6 +1189,9 @@ export const Fact: MessageFns<Fact> = {
     }
     if (message.fd !== 0) {
       writer.uint32(280).int32(message.fd);
+    }
+    if (message.workload !== "") {
+      writer.uint32(322).string(message.workload);
     }
     return writer;
   },
@@ -1311,6 +1361,14 @@ export const Fact: MessageFns<Fact> = {
             message.fd = reader.int32();
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.workload = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1372,6 +1430,7 @@ export const Fact: MessageFns<Fact> = {
         ? object.ring_flag_names.map((e: any) => globalThis.String(e))
         : [],
       fd: isSet(object.fd) ? globalThis.Number(object.fd) : 0,
+      workload: isSet(object.workload) ? globalThis.String(object.workload) : "",
     };
   },
 
@@ -1434,6 +1493,9 @@ export const Fact: MessageFns<Fact> = {
     if (message.fd !== 0) {
       obj.fd = Math.round(message.fd);
     }
+    if (message.workload !== "") {
+      obj.workload = message.workload;
+    }
     return obj;
   },
 
@@ -1461,6 +1523,7 @@ export const Fact: MessageFns<Fact> = {
     message.cqEntries = object.cqEntries ?? 0;
     message.ringFlagNames = object.ringFlagNames?.map((e) => e) || [];
     message.fd = object.fd ?? 0;
+    message.workload = object.workload ?? "";
     return message;
   },
 };
@@ -1477,6 +1540,7 @@ function createBaseActivityCounters(): ActivityCounters {
     opens: "0",
     sensitiveOpens: "0",
     final: false,
+    workload: "",
   };
 }
 
@@ -1511,6 +1575,9 @@ export const ActivityCounters: MessageFns<ActivityCounters> = {
     }
     if (message.final !== false) {
       writer.uint32(80).bool(message.final);
+    }
+    if (message.workload !== "") {
+      writer.uint32(90).string(message.workload);
     }
     return writer;
   },
@@ -1608,6 +1675,14 @@ export const ActivityCounters: MessageFns<ActivityCounters> = {
             message.final = reader.bool();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.workload = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1652,6 +1727,7 @@ export const ActivityCounters: MessageFns<ActivityCounters> = {
         ? globalThis.String(object.sensitive_opens)
         : "0",
       final: isSet(object.final) ? globalThis.Boolean(object.final) : false,
+      workload: isSet(object.workload) ? globalThis.String(object.workload) : "",
     };
   },
 
@@ -1687,6 +1763,9 @@ export const ActivityCounters: MessageFns<ActivityCounters> = {
     if (message.final !== false) {
       obj.final = message.final;
     }
+    if (message.workload !== "") {
+      obj.workload = message.workload;
+    }
     return obj;
   },
 
@@ -1705,6 +1784,7 @@ export const ActivityCounters: MessageFns<ActivityCounters> = {
     message.opens = object.opens ?? "0";
     message.sensitiveOpens = object.sensitiveOpens ?? "0";
     message.final = object.final ?? false;
+    message.workload = object.workload ?? "";
     return message;
   },
 };
@@ -1726,6 +1806,7 @@ function createBaseProcessExec(): ProcessExec {
     container: undefined,
     seeded: false,
     startNs: "0",
+    workload: undefined,
   };
 }
 
@@ -1775,6 +1856,9 @@ export const ProcessExec: MessageFns<ProcessExec> = {
     }
     if (message.startNs !== "0") {
       writer.uint32(120).uint64(message.startNs);
+    }
+    if (message.workload !== undefined) {
+      Workload.encode(message.workload, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -1912,6 +1996,14 @@ export const ProcessExec: MessageFns<ProcessExec> = {
             message.startNs = reader.uint64().toString();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.workload = Workload.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1961,6 +2053,7 @@ export const ProcessExec: MessageFns<ProcessExec> = {
         : isSet(object.start_ns)
         ? globalThis.String(object.start_ns)
         : "0",
+      workload: isSet(object.workload) ? Workload.fromJSON(object.workload) : undefined,
     };
   },
 
@@ -2011,6 +2104,9 @@ export const ProcessExec: MessageFns<ProcessExec> = {
     if (message.startNs !== "0") {
       obj.startNs = message.startNs;
     }
+    if (message.workload !== undefined) {
+      obj.workload = Workload.toJSON(message.workload);
+    }
     return obj;
   },
 
@@ -2036,6 +2132,182 @@ export const ProcessExec: MessageFns<ProcessExec> = {
       : undefined;
     message.seeded = object.seeded ?? false;
     message.startNs = object.startNs ?? "0";
+    message.workload = (object.workload !== undefined && object.workload !== null)
+      ? Workload.fromPartial(object.workload)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWorkload(): Workload {
+  return { key: "", kind: "", namespace: "", name: "", container: "", nameSource: "", podName: "" };
+}
+
+export const Workload: MessageFns<Workload> = {
+  encode(message: Workload, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(26).string(message.namespace);
+    }
+    if (message.name !== "") {
+      writer.uint32(34).string(message.name);
+    }
+    if (message.container !== "") {
+      writer.uint32(42).string(message.container);
+    }
+    if (message.nameSource !== "") {
+      writer.uint32(50).string(message.nameSource);
+    }
+    if (message.podName !== "") {
+      writer.uint32(58).string(message.podName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Workload {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkload();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.container = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.nameSource = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.podName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Workload {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      container: isSet(object.container) ? globalThis.String(object.container) : "",
+      nameSource: isSet(object.nameSource)
+        ? globalThis.String(object.nameSource)
+        : isSet(object.name_source)
+        ? globalThis.String(object.name_source)
+        : "",
+      podName: isSet(object.podName)
+        ? globalThis.String(object.podName)
+        : isSet(object.pod_name)
+        ? globalThis.String(object.pod_name)
+        : "",
+    };
+  },
+
+  toJSON(message: Workload): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.container !== "") {
+      obj.container = message.container;
+    }
+    if (message.nameSource !== "") {
+      obj.nameSource = message.nameSource;
+    }
+    if (message.podName !== "") {
+      obj.podName = message.podName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Workload>, I>>(base?: I): Workload {
+    return Workload.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Workload>, I>>(object: I): Workload {
+    const message = createBaseWorkload();
+    message.key = object.key ?? "";
+    message.kind = object.kind ?? "";
+    message.namespace = object.namespace ?? "";
+    message.name = object.name ?? "";
+    message.container = object.container ?? "";
+    message.nameSource = object.nameSource ?? "";
+    message.podName = object.podName ?? "";
     return message;
   },
 };
