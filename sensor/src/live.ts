@@ -114,6 +114,9 @@ export class LiveSensor implements SensorBackend {
       startedAtNs: String(BigInt(this.startedAtMs) * 1_000_000n),
       version: SENSOR_VERSION,
       recording: this.recordingNote,
+      zooms: [],
+      zoomProgramsAttached: 0,
+      zoomNote: '',
     };
   }
 
