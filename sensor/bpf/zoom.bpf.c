@@ -557,6 +557,25 @@ static __always_inline __u32 read_prefix(__u8 *dst, __u64 uptr, __u64 n, __u32 m
 	return k;
 }
 
+/* The path of descriptor fd (a file, not a socket) into in->path, truncated to its size. */
+static __always_inline void close_path(struct zoom_inflight *in, struct zoom_scratch *s, int fd)
+{
+	struct file *f = fd_file(bpf_get_current_task_btf(), fd);
+	bool truncated = false;
+	__u32 len;
+
+	if (!f || file_is_socket(f))
+		return;
+	len = file_path(f, s->buf, &truncated);
+	if (!len)
+		return;
+	if (len > SOC_ZOOM_NAME_MAX - 1)
+		len = SOC_ZOOM_NAME_MAX - 1;
+	bpf_probe_read_kernel(in->path, len & (SOC_ZOOM_NAME_MAX - 1), s->buf);
+	in->path_len = len;
+	in->flags |= INFLIGHT_F_SQE_PATH;
+}
+
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(zoom_uring_submit, struct io_kiocb *req)
 {
@@ -660,6 +679,11 @@ int BPF_PROG(zoom_uring_submit, struct io_kiocb *req)
 				in->buf = base;
 				in->flags |= INFLIGHT_F_READ_AT_COMPLETION;
 			}
+			break;
+		case IORING_OP_CLOSE:
+			/* Named now: at completion the descriptor is gone. */
+			if (!(sqe.flags & IOSQE_FIXED_FILE))
+				close_path(in, s, sqe.fd);
 			break;
 		}
 	} else {

@@ -316,6 +316,16 @@ export class KernelEventSource {
     if (!this.sysEnterNeeded()) sensor.detachProgram(FACT_PROGRAMS.sysEnter[0]);
   }
 
+  /** cgroup v2 mount point (cgroup zoom targets are paths below it). */
+  get cgroupRoot(): string | undefined {
+    return this.opts.cgroupRoot ?? this.cgroups.root;
+  }
+
+  /** A cgroup id -> its path below the root. */
+  cgroupPath(id: string): string | undefined {
+    return this.cgroups.resolve(id);
+  }
+
   /** Zoom-in control of the loaded object (undefined before start and after stop). */
   zoom(): ZoomKernel | undefined {
     return this.sensor && !this.stopping ? this.zoomKernel : undefined;
