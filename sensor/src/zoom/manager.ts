@@ -146,7 +146,7 @@ export class ZoomManager {
     this.checkOverlap(kernel, target.tgids, target.cgroup);
     const slot = this.freeSlot();
     const no = this.nextNo++;
-    const follow = order.probes.includes(ProbeSet.PROBE_SET_CHILDREN) || (req.target?.target?.$case === 'tgid' && req.target.target.value.followChildren);
+    const follow = order.probes.includes(ProbeSet.PROBE_SET_CHILDREN);
     const now = this.host.nowNs();
     const zoom: Zoom = {
       id: `z-${this.host.epoch.replace(/-/g, '').slice(0, 16)}-${no}`,
@@ -645,7 +645,7 @@ export class ZoomManager {
 
   private follows(a: Active): boolean {
     const t = a.zoom.target?.target;
-    return a.zoom.probes.includes(ProbeSet.PROBE_SET_CHILDREN) || (t?.$case === 'tgid' && t.value.followChildren) || t?.$case === 'cgroup';
+    return a.zoom.probes.includes(ProbeSet.PROBE_SET_CHILDREN) || t?.$case === 'cgroup';
   }
 
   private emitState(a: Active): void {

@@ -111,7 +111,10 @@ export function checkOrder(req: ZoomRequest, policy: ZoomPolicy): CheckedOrder {
   for (const p of req.probes) {
     if (!ALL_PROBE_SETS.includes(p)) throw invalid(`unknown probe set ${p}`);
   }
-  const probes = [...new Set(req.probes)];
+  // Following a pid's children is the CHILDREN probe set, whichever way the order says it.
+  const t = req.target.target;
+  const follow = t.$case === 'tgid' && t.value.followChildren;
+  const probes = [...new Set(follow ? [...req.probes, ProbeSet.PROBE_SET_CHILDREN] : req.probes)];
   const refused = probes.filter((p) => !policy.allowedProbes.includes(p));
   if (refused.length > 0) {
     throw new ZoomOrderError(

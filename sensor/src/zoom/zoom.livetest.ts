@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,7 @@ import {
   type ZoomRequest,
 } from '../../gen/soc/sensor/v1/sensor';
 import { createSensorClient } from '../grpc/client';
+import { findCgroup2Mount } from '../identity/cgroup';
 import { probeKernel } from '../kernel/source';
 import { Launcher } from '../testing/launcher';
 import { freePort, startSensorProcess, waitFor, type SensorProcess } from '../testing/process';
@@ -113,12 +114,13 @@ describe.skipIf(skipReason !== '')(`zoom-in (${skipReason || 'live'})`, () => {
   };
   const zoomPrograms = (st: SensorStatus) => st.programs.filter((p) => p.name.startsWith('zoom_'));
 
-  async function startSensor(extra: string[] = []): Promise<SensorProcess> {
+  /** The first sensor does not allow CHILDREN (to test the refusal); the restarted one does. */
+  async function startSensor(probes = 'IO_URING,NETWORK,FILES,CODE'): Promise<SensorProcess> {
     const port = await freePort();
     return startSensorProcess({
       kind: 'cli',
       runner: 'node', // signals (SIGKILL) reach the sensor itself
-      args: ['--listen', `localhost:${port}`, '--name', 'zoom-test', '--zoom-max-concurrent', '3', '--zoom-probes', 'IO_URING,NETWORK,FILES,CODE', ...extra],
+      args: ['--listen', `localhost:${port}`, '--name', 'zoom-test', '--zoom-max-concurrent', '3', '--zoom-probes', probes],
       env: certs.sensorEnv,
       echo: !!process.env.TEST_VERBOSE,
     }).then((s) => ({ ...s, port }));
@@ -419,8 +421,9 @@ describe.skipIf(skipReason !== '')(`zoom-in (${skipReason || 'live'})`, () => {
     await sensor.exited;
     await waitFor('the kernel released the links', () => zoomLinks().length === 0, { timeoutMs: 5_000 });
 
-    sensor = await startSensor();
+    sensor = await startSensor('IO_URING,NETWORK,FILES,CODE,CHILDREN');
     client = connect(sensor.port);
+    watch(client);
     const st = await status();
     expect(st.zooms).toEqual([]);
     expect(st.zoomProgramsAttached).toBe(0);
@@ -428,4 +431,71 @@ describe.skipIf(skipReason !== '')(`zoom-in (${skipReason || 'live'})`, () => {
     expect(zoomLinks()).toEqual([]);
     process.kill(pid, 'SIGTERM');
   }, 120_000);
+
+  const sendsOf = (zoomId: string) => evidence(zoomId).filter((e) => e.body?.$case === 'socket' && e.body.value.op === SocketOp.SOCKET_OP_SEND);
+  const execOf = (pid: number) => events.findLast((e) => e.pid === pid && e.body?.$case === 'exec');
+
+  it('follows children (forked) and keeps the target across exec (same tgid, new image)', async () => {
+    const dest = `127.0.0.1:${listenPort}`;
+    const sh = launcher.run(['sh', '-c', `read x; ${BEACON} --connect ${dest} --frames 2 --interval-ms 50; exec ${BEACON} --connect ${dest} --frames 1`], { hold: true });
+    const pid = await sh.pid;
+    await waitFor('the shell exec', () => execOf(pid)?.body?.$case === 'exec' && (execOf(pid)!.body as { value: { binary: string } }).value.binary.endsWith('sh'));
+    const shImage = execOf(pid)!.execId;
+    const zoom = await order({ target: { target: { $case: 'tgid', value: { pid, followChildren: true } } }, probes: [ProbeSet.PROBE_SET_NETWORK], ttlS: 60 });
+    expect(zoom.probes).toEqual([ProbeSet.PROBE_SET_NETWORK, ProbeSet.PROBE_SET_CHILDREN]);
+    await sh.release();
+    expect((await sh.done).code).toBe(0);
+    await waitFor('three sends', () => sendsOf(zoom.id).length === 3);
+    const child = events.find((e) => e.pid === pid && e.body?.$case === 'fork')!;
+    const childPid = (child.body as { value: { childPid: number } }).value.childPid;
+    const sends = sendsOf(zoom.id);
+    expect(sends.map((e) => e.pid)).toEqual([childPid, childPid, pid]);
+    // The child ran the beacon image it exec'd; the shell became a beacon itself (new exec id).
+    expect(sends[0]!.execId).toBe(execOf(childPid)!.execId);
+    expect(sends[2]!.execId).not.toBe(shImage);
+    expect((execOf(pid)!.body as { value: { parentExecId: string } }).value.parentExecId).toBe(shImage);
+    expect((await list()).zooms.find((z) => z.id === zoom.id)!.targetTgids).toEqual(expect.arrayContaining([pid, childPid]));
+  });
+
+  it('SQPOLL: requests submitted by the kernel thread are the target\'s', async () => {
+    const b = launcher.run([BEACON, '--wait', '--sqpoll', '--open', tokenPath, '--frames', '0'], { hold: true });
+    const pid = await b.pid;
+    const zoom = await order({ target: { target: { $case: 'tgid', value: { pid, followChildren: false } } }, probes: [ProbeSet.PROBE_SET_IO_URING, ProbeSet.PROBE_SET_FILES], ttlS: 60 });
+    await b.release();
+    expect(JSON.parse((await b.done).stdout)).toMatchObject({ read_bytes: TOKEN.length, errors: [] });
+    const ops = () => evidence(zoom.id).flatMap((e) => (e.body?.$case === 'ioUringOp' ? [e.body.value] : []));
+    await waitFor('OPENAT, READ, CLOSE', () => ops().length >= 3);
+    expect(ops().map((o) => [o.opcode, o.path, o.sqpoll])).toEqual([
+      ['OPENAT', tokenPath, true],
+      ['READ', tokenPath, true],
+      ['CLOSE', tokenPath, true],
+    ]);
+    expect(ops().every((o) => o.submitTid !== pid)).toBe(true); // iou-sqp-PID submitted them
+  });
+
+  it('a cgroup target: processes in it (and only they) are zoomed', async () => {
+    const root = findCgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8'));
+    if (!root) return;
+    const name = `soc-zoom-test-${process.pid}`;
+    const cg = path.join(root, name);
+    mkdirSync(cg);
+    try {
+      const argv = [BEACON, '--wait', '--connect', `127.0.0.1:${listenPort}`, '--frames', '2', '--interval-ms', '50'];
+      const inside = launcher.run(argv, { hold: true });
+      const outside = launcher.run(argv, { hold: true });
+      const [inPid, outPid] = await Promise.all([inside.pid, outside.pid]);
+      writeFileSync(path.join(cg, 'cgroup.procs'), String(inPid));
+      const zoom = await order({ target: { target: { $case: 'cgroup', value: { path: `/${name}`, id: '0' } } }, probes: [ProbeSet.PROBE_SET_NETWORK], ttlS: 60 });
+      expect(zoom.targetTgids).toEqual([inPid]);
+      await Promise.all([inside.release(), outside.release()]);
+      await Promise.all([inside.done, outside.done]);
+      await waitFor('two sends', () => sendsOf(zoom.id).length === 2);
+      expect(evidence(zoom.id).every((e) => e.pid === inPid)).toBe(true);
+      expect(events.some((e) => e.pid === outPid && e.zoomId)).toBe(false);
+      await cancel(zoom.id);
+    } finally {
+      await waitFor('the cgroup empty', () => readFileSync(path.join(cg, 'cgroup.procs'), 'utf8').trim() === '');
+      rmdirSync(cg);
+    }
+  });
 });
