@@ -403,7 +403,8 @@ struct soc_zoom_ref {
 #define SOC_ZOOM_URING_F_COMPLETED (1u << 0) /* joined with its completion */
 #define SOC_ZOOM_URING_F_IO_WORKER (1u << 1) /* completed in an io-wq or SQPOLL thread */
 #define SOC_ZOOM_URING_F_PATH_TRUNCATED (1u << 2)
-#define SOC_ZOOM_URING_F_PATH_FROM_SQE (1u << 3) /* the path as the SQE named it (not resolved) */
+/* The path as known at submission: the SQE's string (OPENAT: not resolved), CLOSE's descriptor. */
+#define SOC_ZOOM_URING_F_PATH_FROM_SQE (1u << 3)
 #define SOC_ZOOM_URING_F_FIXED_FILE (1u << 4) /* fd is a registered-file index */
 #define SOC_ZOOM_URING_F_DATA_AT_COMPLETION (1u << 5) /* prefix read after the data arrived */
 #define SOC_ZOOM_URING_F_SOCKET (1u << 6) /* the request's file is a socket: addresses are set */

@@ -100,7 +100,6 @@ export class LiveSensor implements SensorBackend {
           return source().cgroupRoot;
         },
         cgroupPath: (id) => this.source.cgroupPath?.(id),
-        note: () => this.source.zoomNote ?? '',
       },
       options.zoomPolicy ?? DEFAULT_ZOOM_POLICY,
       this.log,

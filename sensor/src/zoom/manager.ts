@@ -55,8 +55,6 @@ export interface ZoomHost {
   cgroupRoot: string | undefined;
   /** a cgroup id -> its path below the root */
   cgroupPath(id: string): string | undefined;
-  /** why zoom-in is limited here ('' when fully available) */
-  note(): string;
 }
 
 /** Who sent an order: from the TLS layer, not from the order. */

@@ -857,9 +857,9 @@ export interface IoUringOp {
   /** sqe->fd (a fixed-file index when fixed_file) */
   fd: number;
   fixedFile: boolean;
-  /** the file: OPENAT the path asked for (absolute when resolvable), */
+  /** the file: OPENAT the opened file's path (else the path asked for), */
   path: string;
-  /** file ops the file's path at completion */
+  /** file ops the file's path at completion, CLOSE the descriptor's */
   address: string;
   port: number;
   localAddress: string;
@@ -884,7 +884,7 @@ export interface IoUringOp {
   /** OPENAT */
   openFlags: number;
   pathTruncated: boolean;
-  /** false: the zoom ended (or the entry was evicted) before completion */
+  /** joined with its completion (always, today: a request whose */
   completed: boolean;
 }
 
