@@ -539,7 +539,7 @@ export class ZoomManager {
         seq: '0',
         tsNs: this.host.nowNs(),
         node: this.host.node,
-        execId: this.processes.execOf(pid) ?? '',
+        execId: this.execIdFor(pid, a),
         pid,
         tid: 0,
         zoomId: a.zoom.id,
@@ -646,6 +646,21 @@ export class ZoomManager {
     return a.zoom.probes.includes(ProbeSet.PROBE_SET_CHILDREN) || t?.$case === 'cgroup';
   }
 
+  /**
+   * The image an event the sensor writes belongs to (every event names one): the process's, else
+   * the zoom's exec-id target, else the sensor's own image (the sensor made the event — a cgroup
+   * zoom with no process yet).
+   */
+  private execIdFor(pid: number, a: Active): string {
+    const t = a.zoom.target?.target;
+    return (
+      (pid ? this.processes.execOf(pid) : undefined) ??
+      (t?.$case === 'execId' ? t.value : undefined) ??
+      this.processes.execOf(process.pid) ??
+      `${this.host.node}:sensor:${process.pid}`
+    );
+  }
+
   private emitState(a: Active): void {
     const firstPid = a.zoom.targetTgids[0] ?? 0;
     const t = a.zoom.target?.target;
@@ -654,7 +669,7 @@ export class ZoomManager {
         seq: '0',
         tsNs: this.host.nowNs(),
         node: this.host.node,
-        execId: t?.$case === 'execId' ? t.value : (this.processes.execOf(firstPid) ?? ''),
+        execId: t?.$case === 'execId' ? t.value : this.execIdFor(firstPid, a),
         pid: firstPid,
         tid: 0,
         zoomId: a.zoom.id,

@@ -23,11 +23,13 @@ import {
   WatchRequest,
   ZoomStatus,
   type Event,
+  type EventBatch,
   type SensorClient,
   type SensorStatus,
   type Zoom,
   type ZoomRequest,
 } from '../../gen/soc/sensor/v1/sensor';
+import { checkBatch } from '../../../server/collector/validate';
 import { createSensorClient } from '../grpc/client';
 import { findCgroup2Mount } from '../identity/cgroup';
 import { probeKernel } from '../kernel/source';
@@ -83,6 +85,8 @@ describe.skipIf(skipReason !== '')(`zoom-in (${skipReason || 'live'})`, () => {
   let modulePath: string;
   const received: Array<{ at: number; data: Buffer }> = [];
   const events: Event[] = [];
+  /** what the cockpit's collector would refuse of these streams (nothing, or the test fails) */
+  const rejected: string[] = [];
   const TOKEN = 'eyJhbGciOi.not-a-real-token\n';
   const PAYLOAD = 'exfil:t0ken-bytes';
 
@@ -132,7 +136,11 @@ describe.skipIf(skipReason !== '')(`zoom-in (${skipReason || 'live'})`, () => {
 
   function watch(c: SensorClient): void {
     const call = c.watch(WatchRequest.fromPartial({}));
-    call.on('data', (batch: { events: Event[] }) => events.push(...batch.events));
+    call.on('data', (batch: EventBatch) => {
+      events.push(...batch.events);
+      const verdict = checkBatch(batch, 'zoom-test');
+      if (!verdict.ok) rejected.push(verdict.reason);
+    });
     call.on('error', () => undefined);
   }
 
@@ -176,6 +184,7 @@ describe.skipIf(skipReason !== '')(`zoom-in (${skipReason || 'live'})`, () => {
   // A failed test must not leave its zoom running into the next one.
   afterEach(async () => {
     for (const z of (await list()).zooms) if (z.status === ZoomStatus.ZOOM_STATUS_ACTIVE) await cancel(z.id);
+    expect(rejected, 'batches the collector would refuse').toEqual([]);
   });
 
   it('starts with every zoom program loaded and none attached', async () => {
