@@ -4,7 +4,8 @@
  * open + read a file, connect, a length-prefixed binary frame every interval, a native module
  * dlopen'ed late) started through a Launcher (not the sensor's descendants).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -34,7 +35,7 @@ import { createSensorClient } from '../grpc/client';
 import { findCgroup2Mount } from '../identity/cgroup';
 import { probeKernel } from '../kernel/source';
 import { Launcher } from '../testing/launcher';
-import { freePort, startSensorProcess, waitFor, type SensorProcess } from '../testing/process';
+import { freePort, REPO_ROOT, startSensorProcess, waitFor, type SensorProcess } from '../testing/process';
 import { ensureCerts, type CertResult } from '../tls/certs';
 import { readTlsMaterial } from '../tls/material';
 
@@ -405,6 +406,25 @@ describe.skipIf(skipReason !== '')(`zoom-in (${skipReason || 'live'})`, () => {
     expect(st.zooms.find((z) => z.id === zoom.id)!.reason).toBe('TTL of 1 s ran out');
     expect(zoomPrograms(st).filter((p) => p.attached)).toEqual([]);
     expect(st.zoomProgramsAttached).toBe(0);
+    process.kill(pid, 'SIGTERM');
+  });
+
+  it('a killed cockpit changes nothing: the zoom it ordered ends at its TTL and detaches', async () => {
+    const sleeper = launcher.run(['sleep', '30']);
+    const pid = await sleeper.pid;
+    const cockpit = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'sensor/src/testing/zoom-order.ts'), '--address', `localhost:${sensor.port}`, '--pid', String(pid), '--probes', 'NETWORK,FILES', '--ttl-s', '2'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...certs.cockpitEnv },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve) => createInterface({ input: cockpit.stdout! }).once('line', resolve));
+    const { id } = JSON.parse(line) as { id: string };
+    expect(id).toMatch(/^z-/);
+    cockpit.kill('SIGKILL');
+    await new Promise((r) => cockpit.once('exit', r));
+    expect((await list()).zooms.find((z) => z.id === id)!.status).toBe(ZoomStatus.ZOOM_STATUS_ACTIVE);
+    await waitFor('EXPIRED without the cockpit', async () => (await list()).zooms.find((z) => z.id === id)!.status === ZoomStatus.ZOOM_STATUS_EXPIRED, { timeoutMs: 5_000 });
+    expect((await status()).zoomProgramsAttached).toBe(0);
     process.kill(pid, 'SIGTERM');
   });
 
