@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 say() { printf '[bootstrap] %s\n' "$*"; }
 
 # Build tools for the eBPF programs and the addon, liburing for the io_uring test programs,
-# chromium for end-to-end tests, openssl for the local CA.
-DEBIAN_PACKAGES=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev liburing-dev pkg-config make g++ openssl chromium)
+# chromium for end-to-end tests, openssl for the local CA, golang-go for the code-fingerprint tests
+# (a real Go binary to classify; rustc, when installed, is used too).
+DEBIAN_PACKAGES=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev liburing-dev pkg-config make g++ openssl chromium golang-go)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

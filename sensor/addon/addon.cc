@@ -139,6 +139,10 @@ class Sensor : public Napi::ObjectWrap<Sensor> {
         Napi::Array a = o.Get("optionalPrograms").As<Napi::Array>();
         for (uint32_t i = 0; i < a.Length(); i++) loader_->SetOptional(a.Get(i).ToString().Utf8Value());
       }
+      if (o.Has("deferredPrograms") && o.Get("deferredPrograms").IsArray()) {
+        Napi::Array a = o.Get("deferredPrograms").As<Napi::Array>();
+        for (uint32_t i = 0; i < a.Length(); i++) loader_->SetDeferred(a.Get(i).ToString().Utf8Value());
+      }
       if (o.Has("cgroupRoot") && o.Get("cgroupRoot").IsString())
         loader_->SetCgroupRoot(o.Get("cgroupRoot").ToString().Utf8Value());
     } catch (const soc::LoadError& e) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
@@ -138,6 +139,8 @@ void Loader::DisableProgram(const std::string& name, const std::string& reason) 
 }
 
 void Loader::SetOptional(const std::string& name) { optional_.push_back(name); }
+
+void Loader::SetDeferred(const std::string& name) { deferred_.push_back(name); }
 
 bpf_map* Loader::FindMap(const std::string& name) const {
   if (!obj_) return nullptr;
@@ -320,6 +323,11 @@ std::vector<ProgramStatus> Loader::Attach() {
       statuses_.push_back(st);
       continue;
     }
+    if (std::find(deferred_.begin(), deferred_.end(), name) != deferred_.end()) {
+      st.error = "loaded, attached on demand";
+      statuses_.push_back(st);
+      continue;
+    }
     bpf_link* link = AttachOne(prog, st.attachType, st.error);
     if (link) {
       st.attached = true;
@@ -352,7 +360,9 @@ void Loader::DetachProgram(const std::string& name) {
     links_.erase(it);
     if (ProgramStatus* st = StatusOf(name)) {
       st->attached = false;
-      st->error = "detached at run time";
+      st->error = std::find(deferred_.begin(), deferred_.end(), name) != deferred_.end()
+                      ? "loaded, attached on demand"
+                      : "detached at run time";
     }
     return;
   }

@@ -63,6 +63,8 @@ class Loader {
   void DisableProgram(const std::string& name, const std::string& reason);
   // A program whose rejection must not fail the whole object: Load() retries without it.
   void SetOptional(const std::string& name);
+  // A program Attach() loads but leaves detached (attached on demand with AttachProgram).
+  void SetDeferred(const std::string& name);
   // cgroup v2 mount point that cgroup/* and sockops programs attach to (default: the first
   // cgroup2 mount in /proc/self/mountinfo — /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid
   // hosts).
@@ -125,6 +127,7 @@ class Loader {
   std::vector<std::string> enabled_;
   std::map<std::string, std::string> disabled_;  // name -> why it is not loaded
   std::vector<std::string> optional_;
+  std::vector<std::string> deferred_;
   std::vector<std::string> programOrder_;  // every program of the object, in object order
   std::map<std::string, std::string> sections_;
   std::string cgroupRoot_;

@@ -31,6 +31,11 @@
 #define PF_IO_WORKER 0x00000010 /* io_uring worker (iou-wrk-*) or SQPOLL (iou-sqp-*) thread */
 #define PF_KTHREAD 0x00200000
 
+/* Not in BTF (UAPI preprocessor constants): include/uapi/linux/io_uring.h. */
+#define IORING_SETUP_SQPOLL (1U << 1)
+#define IORING_SETUP_SQE128 (1U << 10)
+#define IORING_SETUP_NO_SQARRAY (1U << 16)
+
 /*
  * Set by user space before load (rodata). Waking the consumer per record costs more than the
  * record itself (measured: ~0.5 M/s with per-event wake-ups against ~1.4 M/s when waking only
@@ -420,6 +425,51 @@ static __always_inline void end_image(struct soc_exec_key *key, __u32 tid, __u16
 	ev->key = *key;
 	ev->counters = final;
 	bpf_ringbuf_submit(ev, submit_flags());
+}
+
+/* The file behind descriptor fd of task, or null. */
+static __always_inline struct file *fd_file(struct task_struct *task, int fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = 0;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/*
+ * The SQE behind req: submit_req fires in io_submit_sqe right after io_get_sqe advanced
+ * cached_sq_head past it, so it is entry (cached_sq_head - 1), through sq_array unless the ring
+ * has none, doubled for 128-byte SQEs. Checked against the request (opcode, user_data) because
+ * the ring is shared memory the application may already be rewriting.
+ */
+static __always_inline bool read_sqe(struct io_kiocb *req, struct io_uring_sqe *sqe)
+{
+	struct io_ring_ctx *ctx = req->ctx;
+	struct io_uring_sqe *sqes;
+	__u32 flags = BPF_CORE_READ(ctx, flags);
+	__u32 entries = BPF_CORE_READ(ctx, sq_entries);
+	__u32 head = BPF_CORE_READ(ctx, cached_sq_head) - 1;
+
+	if (!entries)
+		return false;
+	head &= entries - 1;
+	if (!(flags & IORING_SETUP_NO_SQARRAY)) {
+		__u32 *array = BPF_CORE_READ(ctx, sq_array);
+
+		if (bpf_probe_read_kernel(&head, sizeof(head), &array[head]) || head >= entries)
+			return false;
+	}
+	if (flags & IORING_SETUP_SQE128)
+		head <<= 1;
+	sqes = BPF_CORE_READ(ctx, sq_sqes);
+	if (bpf_probe_read_kernel(sqe, sizeof(*sqe), &sqes[head]))
+		return false;
+	return sqe->opcode == req->opcode && sqe->user_data == BPF_CORE_READ(req, cqe.user_data);
 }
 
 /* --- path resolution (a bounded emulation of d_path, as Tetragon does) -------------------- */

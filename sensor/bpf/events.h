@@ -50,10 +50,16 @@ enum soc_op {
 	SOC_OP_FACT_COUNTERS = 21, /* struct soc_counters_event: an image's last counters */
 	/* io_uring operations (zoom-in evidence): 32..63 */
 	SOC_OP_IOURING_FIRST = 32,
+	SOC_OP_ZOOM_IOURING = 32, /* struct soc_zoom_iouring_event + path + payload prefix */
 	/* socket evidence (connect/send/recv, payload prefix): 64..95 */
 	SOC_OP_SOCKET_FIRST = 64,
+	SOC_OP_ZOOM_SOCKET = 64, /* struct soc_zoom_socket_event */
 	/* file evidence (open/read via syscall or io_uring): 96..111 */
 	SOC_OP_FILE_FIRST = 96,
+	SOC_OP_ZOOM_FILE = 96, /* struct soc_zoom_file_event + path */
+	/* code evidence (executable mappings): 112..119 */
+	SOC_OP_CODE_FIRST = 112,
+	SOC_OP_ZOOM_EXEC_MAP = 112, /* struct soc_zoom_exec_map_event + path */
 	/* sensor-internal records: 120..127 */
 	SOC_OP_BENCH = 127, /* struct soc_bench_event: only from the opt-in benchmark program */
 	SOC_OP_MAX = 128,
@@ -321,6 +327,192 @@ struct soc_path_probe {
 	__u16 len; /* the probe's length in bytes (an LPM lookup does not say which entry matched) */
 };
 
+/*
+ * Zoom-in (sensor/bpf/zoom.bpf.c). A zoom is a numbered order from user space with a slot in the
+ * per-zoom tables (limits written by user space, counters written by the kernel); targets are
+ * tgids (zoom_targets) or cgroups (zoom_cgroups) mapped to the zoom. Every evidence record names
+ * its zoom (struct soc_zoom_ref) and is admitted by the zoom's rate limit and event budget in the
+ * kernel before it is written.
+ */
+#define SOC_ZOOM_SLOTS 16 /* concurrent zooms (a power of two: slot indexes are masked) */
+#define SOC_ZOOM_PREFIX_MAX 256 /* payload prefix bytes at most */
+#define SOC_ZOOM_NAME_MAX 256 /* bytes of a path kept from an io_uring submission */
+
+/* Probe sets (a zoom's mask): bit (ProbeSet - 1) of the proto enum. */
+#define SOC_ZOOM_P_IO_URING (1u << 0)
+#define SOC_ZOOM_P_NETWORK (1u << 1)
+#define SOC_ZOOM_P_FILES (1u << 2)
+#define SOC_ZOOM_P_CODE (1u << 3)
+#define SOC_ZOOM_P_CHILDREN (1u << 4)
+
+/* struct soc_zoom_target.flags */
+#define SOC_ZOOM_T_FOLLOW_CHILDREN (1u << 0) /* forked processes join the zoom (in the kernel) */
+
+/* zoom_targets (tgid) / zoom_cgroups (cgroup id) map value. */
+struct soc_zoom_target {
+	__u32 zoom_no; /* the zoom's number: user space maps it to Zoom.id */
+	__u16 slot; /* index into zoom_limits / zoom_counters */
+	__u16 probes; /* SOC_ZOOM_P_* */
+	__u16 prefix_len; /* payload prefix bytes to capture (<= SOC_ZOOM_PREFIX_MAX) */
+	__u16 flags; /* SOC_ZOOM_T_* */
+	__u32 pad;
+};
+
+/* zoom_limits[slot], written by user space only. */
+struct soc_zoom_limits {
+	__u32 zoom_no; /* a target whose zoom_no differs is stale: ignored */
+	__u32 active; /* 0: the zoom emits nothing (cancel, expiry: effective at once) */
+	__u64 budget; /* records admitted at most (user space may lower it) */
+	__u32 rate; /* records per second at most (0: no limit) */
+	__u32 pad;
+};
+
+/* Evidence families, for the per-zoom counters. */
+enum soc_zoom_family {
+	SOC_ZOOM_FAM_IOURING = 0,
+	SOC_ZOOM_FAM_SOCKET = 1,
+	SOC_ZOOM_FAM_FILE = 2,
+	SOC_ZOOM_FAM_CODE = 3,
+	SOC_ZOOM_FAM_MAX = 4,
+};
+
+/* zoom_counters[slot], written by the kernel (atomics); zeroed by user space before a zoom starts. */
+struct soc_zoom_counters {
+	__u64 used; /* records that passed the rate limit and took budget (some may be ring drops) */
+	__u64 window_start; /* rate limit: start of the current one-second window (boot ns) */
+	__u64 window_count; /* rate limit: records seen in it */
+	__u64 dropped_rate;
+	__u64 dropped_budget;
+	__u64 dropped_ring;
+	__u64 emitted[SOC_ZOOM_FAM_MAX]; /* records written, per family */
+};
+
+struct soc_zoom_config {
+	__u32 cgroup_levels; /* bit L: some cgroup target sits at level L (ancestor lookups to do) */
+	__u32 pad;
+};
+
+/* The zoom a record belongs to (in every evidence record, after the exec key). */
+struct soc_zoom_ref {
+	__u32 zoom_no;
+	__u16 probes; /* the zoom's SOC_ZOOM_P_* (the decoder derives file evidence from io_uring ops) */
+	__u16 slot;
+};
+
+/* io_uring record flags (header.flags). */
+#define SOC_ZOOM_URING_F_COMPLETED (1u << 0) /* joined with its completion */
+#define SOC_ZOOM_URING_F_IO_WORKER (1u << 1) /* completed in an io-wq or SQPOLL thread */
+#define SOC_ZOOM_URING_F_PATH_TRUNCATED (1u << 2)
+/* The path as known at submission: the SQE's string (OPENAT: not resolved), CLOSE's descriptor. */
+#define SOC_ZOOM_URING_F_PATH_FROM_SQE (1u << 3)
+#define SOC_ZOOM_URING_F_FIXED_FILE (1u << 4) /* fd is a registered-file index */
+#define SOC_ZOOM_URING_F_DATA_AT_COMPLETION (1u << 5) /* prefix read after the data arrived */
+#define SOC_ZOOM_URING_F_SOCKET (1u << 6) /* the request's file is a socket: addresses are set */
+
+/*
+ * One io_uring request, submission joined with completion (tp_btf io_uring_submit_req and
+ * io_uring_complete, by request pointer). Followed by path (path_len) and payload prefix
+ * (data_len).
+ */
+struct soc_zoom_iouring_event {
+	struct soc_event_header hdr; /* tid: the completing thread */
+	struct soc_exec_key key;
+	struct soc_zoom_ref zoom;
+	__u64 user_data;
+	__u64 submit_ns; /* boot clock */
+	__u64 complete_ns; /* boot clock; 0 when not completed */
+	__s64 res; /* cqe->res */
+	__u64 sock_cookie;
+	__u32 len; /* sqe->len */
+	__s32 fd; /* sqe->fd */
+	__u32 open_flags; /* OPENAT: sqe->open_flags */
+	__u32 ring_flags; /* IORING_SETUP_* */
+	__u32 submit_tid;
+	__u16 path_len;
+	__u16 data_len;
+	__u8 opcode;
+	__u8 sqe_flags;
+	__u16 family; /* AF_INET / AF_INET6 of addr and local_addr (0: none) */
+	__u16 port; /* remote, host order */
+	__u16 local_port;
+	__u8 addr[16]; /* remote, network order */
+	__u8 local_addr[16];
+};
+
+enum soc_sock_op {
+	SOC_SOCK_CONNECT = 1,
+	SOC_SOCK_ACCEPT = 2,
+	SOC_SOCK_SEND = 3,
+	SOC_SOCK_RECV = 4,
+	SOC_SOCK_STATE = 5,
+};
+
+/* A socket operation of a target (fixed size: the payload prefix area is always there). */
+struct soc_zoom_socket_event {
+	struct soc_event_header hdr;
+	struct soc_exec_key key;
+	struct soc_zoom_ref zoom;
+	__u64 cookie; /* bpf_get_socket_cookie */
+	__u64 bytes; /* send / recv */
+	__u8 op; /* enum soc_sock_op */
+	__u8 via; /* enum soc_via */
+	__u8 protocol; /* IPPROTO_* */
+	__u8 old_state; /* TCP_* (state changes) */
+	__u8 new_state;
+	__u8 pad;
+	__u16 family;
+	__u16 port; /* remote, host order */
+	__u16 local_port;
+	__u16 data_len;
+	__u16 pad2;
+	__u8 addr[16]; /* remote, network order */
+	__u8 local_addr[16];
+	__u8 data[SOC_ZOOM_PREFIX_MAX]; /* payload prefix (data_len bytes) */
+};
+
+enum soc_file_op {
+	SOC_FILE_OPEN = 1,
+	SOC_FILE_READ = 2,
+	SOC_FILE_WRITE = 3,
+	SOC_FILE_CLOSE = 4,
+};
+
+#define SOC_ZOOM_FILE_F_PATH_TRUNCATED (1u << 0)
+#define SOC_ZOOM_FILE_F_PATH_AS_GIVEN (1u << 1) /* open failed: the path as passed */
+
+/* A file syscall of a target (open/read/write/close and the p* variants). Followed by the path. */
+struct soc_zoom_file_event {
+	struct soc_event_header hdr;
+	struct soc_exec_key key;
+	struct soc_zoom_ref zoom;
+	__s64 res; /* the syscall's return value */
+	__u64 bytes; /* read / write: bytes moved */
+	__u32 flags; /* open: O_* */
+	__s32 fd;
+	__u8 op; /* enum soc_file_op */
+	__u8 via; /* enum soc_via */
+	__u16 path_len;
+	__u32 pad;
+};
+
+#define SOC_ZOOM_MAP_F_PATH_TRUNCATED (1u << 0)
+
+/* An executable mapping a target made (mmap with PROT_EXEC). Followed by the file's path. */
+struct soc_zoom_exec_map_event {
+	struct soc_event_header hdr;
+	struct soc_exec_key key;
+	struct soc_zoom_ref zoom;
+	__u64 addr; /* the mapping's start (mmap's result) */
+	__u64 len;
+	__u64 pgoff; /* file offset in bytes */
+	__u64 ino; /* the file's inode (0: anonymous) */
+	__u32 prot;
+	__u32 mflags; /* MAP_* */
+	__s32 fd;
+	__u16 path_len;
+	__u16 pad;
+};
+
 /* Benchmark-only record (program bench_sys_enter, never loaded by default). */
 struct soc_bench_event {
 	struct soc_event_header hdr;
@@ -355,6 +547,18 @@ SOC_STATIC_ASSERT(sizeof(struct soc_facts_config) == 16, "facts config size");
 SOC_STATIC_ASSERT(sizeof(struct soc_path_probe_key) == 260, "path probe key size");
 SOC_STATIC_ASSERT(sizeof(struct soc_path_probe) == 8, "path probe size");
 SOC_STATIC_ASSERT(sizeof(struct soc_file_fact) + SOC_STR_MAX <= 0xffff, "file fact size fits");
+SOC_STATIC_ASSERT(sizeof(struct soc_zoom_target) == 16, "zoom target size");
+SOC_STATIC_ASSERT(sizeof(struct soc_zoom_limits) == 24, "zoom limits size");
+SOC_STATIC_ASSERT(sizeof(struct soc_zoom_counters) == 80, "zoom counters size");
+SOC_STATIC_ASSERT(sizeof(struct soc_zoom_config) == 8, "zoom config size");
+SOC_STATIC_ASSERT(sizeof(struct soc_zoom_ref) == 8, "zoom ref size");
+SOC_STATIC_ASSERT(sizeof(struct soc_zoom_iouring_event) == 160, "zoom io_uring event size");
+SOC_STATIC_ASSERT(SOC_OFFSETOF(struct soc_zoom_iouring_event, addr) == 128, "zoom io_uring addr offset");
+SOC_STATIC_ASSERT(sizeof(struct soc_zoom_socket_event) == 376, "zoom socket event size");
+SOC_STATIC_ASSERT(SOC_OFFSETOF(struct soc_zoom_socket_event, data) == 120, "zoom socket data offset");
+SOC_STATIC_ASSERT(sizeof(struct soc_zoom_file_event) == 88, "zoom file event size");
+SOC_STATIC_ASSERT(sizeof(struct soc_zoom_exec_map_event) == 104, "zoom exec map event size");
+SOC_STATIC_ASSERT((SOC_ZOOM_SLOTS & (SOC_ZOOM_SLOTS - 1)) == 0, "zoom slots: a power of two");
 SOC_STATIC_ASSERT(sizeof(struct soc_exec_event) + SOC_EXEC_DATA_MAX <= 0xffff,
 		  "record size must fit the u16 header.size");
 

@@ -37,8 +37,6 @@
 #define O_TRUNC 00001000
 #define AF_INET 2
 #define AF_INET6 10
-#define IORING_SETUP_SQE128 (1U << 10)
-#define IORING_SETUP_NO_SQARRAY (1U << 16)
 #define TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
 
 /* x86_64 syscall numbers of the open(2) family (the i386 table is not followed for opens). */
@@ -347,20 +345,6 @@ static __always_inline void syscall_seen(struct task_struct *task, struct proc_s
 }
 
 /* --- sensitive files --------------------------------------------------------------------- */
-
-/* The file behind descriptor fd of task, or null. */
-static __always_inline struct file *fd_file(struct task_struct *task, int fd)
-{
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *f = 0;
-
-	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
-}
 
 /*
  * A relative path: prepend the directory it is relative to (the cwd or dirfd), resolved with
@@ -761,37 +745,6 @@ int BPF_PROG(facts_sys_enter, struct pt_regs *regs, long id)
 }
 
 /* --- io_uring ---------------------------------------------------------------------------- */
-
-/*
- * The SQE behind req: submit_req fires in io_submit_sqe right after io_get_sqe advanced
- * cached_sq_head past it, so it is entry (cached_sq_head - 1), through sq_array unless the ring
- * has none, doubled for 128-byte SQEs. Checked against the request (opcode, user_data) because
- * the ring is shared memory the application may already be rewriting.
- */
-static __always_inline bool read_sqe(struct io_kiocb *req, struct io_uring_sqe *sqe)
-{
-	struct io_ring_ctx *ctx = req->ctx;
-	struct io_uring_sqe *sqes;
-	__u32 flags = BPF_CORE_READ(ctx, flags);
-	__u32 entries = BPF_CORE_READ(ctx, sq_entries);
-	__u32 head = BPF_CORE_READ(ctx, cached_sq_head) - 1;
-
-	if (!entries)
-		return false;
-	head &= entries - 1;
-	if (!(flags & IORING_SETUP_NO_SQARRAY)) {
-		__u32 *array = BPF_CORE_READ(ctx, sq_array);
-
-		if (bpf_probe_read_kernel(&head, sizeof(head), &array[head]) || head >= entries)
-			return false;
-	}
-	if (flags & IORING_SETUP_SQE128)
-		head <<= 1;
-	sqes = BPF_CORE_READ(ctx, sq_sqes);
-	if (bpf_probe_read_kernel(sqe, sizeof(*sqe), &sqes[head]))
-		return false;
-	return sqe->opcode == req->opcode && sqe->user_data == BPF_CORE_READ(req, cqe.user_data);
-}
 
 static __noinline int iouring_op_first(struct io_kiocb *req, struct proc_state *st, __u32 opcode,
 				       __u32 w, __u64 bit)

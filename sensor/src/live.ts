@@ -1,6 +1,9 @@
-import type { Event, SensorStatus } from '../gen/soc/sensor/v1/sensor';
+import type { CancelZoomRequest, Event, ListZoomsRequest, SensorStatus, Zoom, ZoomRequest } from '../gen/soc/sensor/v1/sensor';
 import type { KernelSourceStatus } from './kernel/source';
-import type { SensorBackend } from './grpc/server';
+import type { ZoomKernel } from './kernel/zoom';
+import type { SensorBackend, ZoomCallContext } from './grpc/server';
+import { ZoomManager } from './zoom/manager';
+import { DEFAULT_ZOOM_POLICY, type ZoomPolicy } from './zoom/policy';
 import { silentLogger, type Logger } from './log';
 import { Journal, type JournalOptions, type SubscribeOptions } from './stream/journal';
 import type { CgroupScope } from './scope';
@@ -16,13 +19,38 @@ export interface KernelSource {
   takeDroppedDelta(): { kernel: bigint; user: bigint };
   /** Marks processes (and their descendants) as the sensor's own: their events carry own = true. */
   markOwn?(tgids: number[]): void;
+  /** zoom-in control (absent: orders are refused) */
+  zoom?(): ZoomKernel | undefined;
+  /** delivers every record already written by the kernel */
+  flush?(): Promise<void>;
+  /** wall-clock ns on the events' clock */
+  nowNs?(): string;
+  /** why zoom-in is limited here */
+  zoomNote?: string;
+  /** cgroup v2 mount point and id -> path, for cgroup targets */
+  cgroupRoot?: string;
+  cgroupPath?(id: string): string | undefined;
 }
+
+/** What createSource gets besides the event callback. */
+export interface SourceHooks {
+  /** zoom number (kernel) -> Zoom.id, for the decoder */
+  zoomIds: (zoomNo: number) => string | undefined;
+}
+
+/** Status line of zoom-in: where zooms live and what a restart does to them. */
+export const ZOOM_LIFETIME_NOTE =
+  'zooms live in this sensor process: they end with it, and a restarted sensor starts with none (its programs are owned by the process, nothing is pinned)';
 
 export interface LiveSensorOptions {
   name: string;
   node: string;
   /** Builds the kernel source around the callback that receives its events. */
-  createSource: (onEvents: (events: Event[]) => void) => KernelSource;
+  createSource: (onEvents: (events: Event[]) => void, hooks: SourceHooks) => KernelSource;
+  /** the sensor's bounds on zoom orders (default DEFAULT_ZOOM_POLICY) */
+  zoomPolicy?: ZoomPolicy;
+  /** pids that are the sensor's own besides this process (never zoom targets) */
+  ownPids?: number[];
   journal?: Omit<JournalOptions, 'sensor'>;
   /** How often kernel/user drop counters are moved into the stream when no events flow. */
   dropPollMs?: number;
@@ -48,6 +76,7 @@ export class LiveSensor implements SensorBackend {
   private running = false;
   /** Shown in Status.recording while a recording is being written. */
   recordingNote = '';
+  readonly zooms: ZoomManager;
 
   constructor(options: LiveSensorOptions) {
     this.journal = new Journal({ ...options.journal, sensor: options.name });
@@ -55,7 +84,41 @@ export class LiveSensor implements SensorBackend {
     this.log = options.logger ?? silentLogger;
     this.dropPollMs = options.dropPollMs ?? 250;
     this.scope = options.scope;
-    this.source = options.createSource((events) => this.onEvents(events));
+    const own = new Set([process.pid, ...(options.ownPids ?? [])]);
+    const source = () => this.source;
+    this.zooms = new ZoomManager(
+      {
+        node: this.node,
+        epoch: this.journal.epoch,
+        kernel: () => this.source.zoom?.(),
+        flush: () => this.source.flush?.() ?? Promise.resolve(),
+        nowNs: () => this.source.nowNs?.() ?? String(BigInt(Date.now()) * 1_000_000n),
+        // Zoom events bypass the scope: they concern what an order named.
+        emit: (events) => {
+          if (!this.journal.isClosed) this.journal.append(events);
+        },
+        isOwn: (pid) => own.has(pid),
+        get cgroupRoot() {
+          return source().cgroupRoot;
+        },
+        cgroupPath: (id) => this.source.cgroupPath?.(id),
+      },
+      options.zoomPolicy ?? DEFAULT_ZOOM_POLICY,
+      this.log,
+    );
+    this.source = options.createSource((events) => this.onEvents(events), { zoomIds: (n) => this.zooms.zoomIdOf(n) });
+  }
+
+  zoomIn(request: ZoomRequest, ctx: ZoomCallContext): Promise<Zoom> {
+    return this.zooms.zoomIn(request, ctx);
+  }
+
+  cancelZoom(request: CancelZoomRequest, ctx: ZoomCallContext): Promise<Zoom> {
+    return this.zooms.cancel(request, ctx);
+  }
+
+  listZooms(request: ListZoomsRequest): Zoom[] {
+    return this.zooms.list(request.activeOnly);
   }
 
   /** Loads and attaches the eBPF programs (throws with the kernel side's reason when it cannot). */
@@ -82,6 +145,7 @@ export class LiveSensor implements SensorBackend {
     this.running = false;
     if (this.dropTimer) clearInterval(this.dropTimer);
     try {
+      await this.zooms.stop();
       await this.source.stop();
     } finally {
       this.moveDrops();
@@ -126,6 +190,9 @@ export class LiveSensor implements SensorBackend {
       startedAtNs: String(BigInt(this.startedAtMs) * 1_000_000n),
       version: SENSOR_VERSION,
       recording: this.recordingNote,
+      zooms: this.zooms.list(),
+      zoomProgramsAttached: this.zooms.attachedPrograms(),
+      zoomNote: [this.source.zoomNote, ZOOM_LIFETIME_NOTE].filter(Boolean).join('; '),
     };
   }
 
@@ -133,6 +200,8 @@ export class LiveSensor implements SensorBackend {
     if (this.journal.isClosed) return;
     // Drops first: they happened before these events got their seqs.
     this.moveDrops();
+    // The zoom manager sees everything (its process index), and takes the records it completes.
+    events = this.zooms.observe(events);
     this.journal.append(this.scope ? this.scope.filter(events) : events);
   }
 

@@ -8,6 +8,7 @@ import { CgroupScope } from './scope';
 import { ReplaySensor, readRecording, RecordingError, startRecorder, type Recorder } from './recording';
 import { readTlsMaterial, tlsPathsFromEnv, type TlsPaths } from './tls/material';
 import { SENSOR_VERSION } from './version';
+import { DEFAULT_ZOOM_POLICY, parseProbeList, type ZoomPolicy } from './zoom/policy';
 
 const USAGE = `Usage: npm run sensor -- [options]
 
@@ -25,9 +26,16 @@ const USAGE = `Usage: npm run sensor -- [options]
   --ring-buffer-mib N       live: kernel ring buffer size
   --retain-events N         events held for resume (default 262144)
   --retain-mib N            approximate memory held for resume (default 128)
+  --zoom-probes LIST        live: probe sets zoom orders may ask for (default all:
+                            IO_URING,NETWORK,FILES,CODE,CHILDREN; "" allows none)
+  --zoom-max-ttl-s N        live: longest zoom (default 600 s)
+  --zoom-max-events N       live: largest event budget of one zoom (default 1000000)
+  --zoom-max-rate N         live: highest events/s of one zoom (default 10000)
+  --zoom-max-concurrent N   live: zooms at once (default 8, at most 16)
 
 Live mode needs eBPF (root or CAP_BPF+CAP_PERFMON); when it cannot load, the sensor says why and
-exits with status 1. SIGTERM/SIGINT detach and exit 0.`;
+exits with status 1. SIGTERM/SIGINT detach and exit 0. Zoom orders (ZoomIn) are bounded by the
+--zoom-* limits whoever sends them; zooms end with the sensor process.`;
 
 const log = createLogger('sensor');
 
@@ -44,6 +52,7 @@ interface Args {
   ringBufferBytes?: number;
   retainEvents?: number;
   retainBytes?: number;
+  zoomPolicy: ZoomPolicy;
 }
 
 class UsageError extends Error {}
@@ -65,6 +74,11 @@ function parse(argv: string[]): Args | 'help' {
       'ring-buffer-mib': { type: 'string' },
       'retain-events': { type: 'string' },
       'retain-mib': { type: 'string' },
+      'zoom-probes': { type: 'string' },
+      'zoom-max-ttl-s': { type: 'string' },
+      'zoom-max-events': { type: 'string' },
+      'zoom-max-rate': { type: 'string' },
+      'zoom-max-concurrent': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -87,6 +101,20 @@ function parse(argv: string[]): Args | 'help' {
   } else {
     tls = tlsPathsFromEnv('SENSOR_TLS');
   }
+  const zoomPolicy: ZoomPolicy = { ...DEFAULT_ZOOM_POLICY };
+  if (values['zoom-probes'] !== undefined) {
+    try {
+      zoomPolicy.allowedProbes = parseProbeList(values['zoom-probes']);
+    } catch (e) {
+      throw new UsageError(`--zoom-probes: ${(e as Error).message}`);
+    }
+  }
+  zoomPolicy.maxTtlS = count(values['zoom-max-ttl-s'], '--zoom-max-ttl-s') ?? zoomPolicy.maxTtlS;
+  zoomPolicy.defaultTtlS = Math.min(zoomPolicy.defaultTtlS, zoomPolicy.maxTtlS);
+  zoomPolicy.maxEvents = count(values['zoom-max-events'], '--zoom-max-events') ?? zoomPolicy.maxEvents;
+  zoomPolicy.maxEventsPerS = count(values['zoom-max-rate'], '--zoom-max-rate') ?? zoomPolicy.maxEventsPerS;
+  zoomPolicy.maxConcurrent = count(values['zoom-max-concurrent'], '--zoom-max-concurrent') ?? zoomPolicy.maxConcurrent;
+  if (zoomPolicy.maxConcurrent > 16) throw new UsageError('--zoom-max-concurrent is at most 16');
   const speed = values.speed === undefined ? 1 : values.speed === 'max' ? Infinity : Number(values.speed);
   if (!(speed > 0)) throw new UsageError(`--speed must be a number > 0 or "max", got "${values.speed}"`);
   return {
@@ -101,6 +129,7 @@ function parse(argv: string[]): Args | 'help' {
     ringBufferBytes: mib(values['ring-buffer-mib'], '--ring-buffer-mib'),
     retainEvents: count(values['retain-events'], '--retain-events'),
     retainBytes: mib(values['retain-mib'], '--retain-mib'),
+    zoomPolicy,
   };
 }
 
@@ -192,14 +221,17 @@ async function main(): Promise<number> {
     tls = readTls();
     if (!tls) return 2;
     const node = os.hostname();
+    const own = ownPids();
     const live = new LiveSensor({
       name: args.name ?? node,
       node,
       journal,
       logger: log,
       scope: args.scopeCgroup ? new CgroupScope(args.scopeCgroup) : undefined,
-      createSource: (onEvents) =>
-        new KernelEventSource({ node, ringBufferBytes: args.ringBufferBytes, onEvents, ownPids: ownPids() }),
+      zoomPolicy: args.zoomPolicy,
+      ownPids: own,
+      createSource: (onEvents, hooks) =>
+        new KernelEventSource({ node, ringBufferBytes: args.ringBufferBytes, onEvents, ownPids: own, zoomIds: hooks.zoomIds }),
     });
     if (args.record) {
       live.recordingNote = `recording to ${args.record}`;

@@ -359,6 +359,9 @@ export class ReplaySensor implements SensorBackend {
       startedAtNs: String(BigInt(this.startedAtMs) * 1_000_000n),
       version: SENSOR_VERSION,
       recording: parts.join('; '),
+      zooms: [],
+      zoomProgramsAttached: 0,
+      zoomNote: 'replay: no kernel side, zoom orders are refused',
     };
   }
 }

@@ -138,6 +138,9 @@ export function sensorStatus(fields: Partial<SensorStatus> & Pick<SensorStatus, 
     startedAtNs: '1700000000000000000',
     version: '0.1.0',
     recording: '',
+    zooms: [],
+    zoomProgramsAttached: 0,
+    zoomNote: '',
     ...fields,
   };
 }

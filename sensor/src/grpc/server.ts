@@ -9,12 +9,37 @@ import {
   type UntypedServiceImplementation,
   type sendUnaryData,
 } from '@grpc/grpc-js';
-import { SensorService, type SensorStatus, type StatusRequest, type WatchRequest } from '../../gen/soc/sensor/v1/sensor';
+import {
+  SensorService,
+  type CancelZoomRequest,
+  type ListZoomsRequest,
+  type ListZoomsResponse,
+  type SensorStatus,
+  type StatusRequest,
+  type WatchRequest,
+  type Zoom,
+  type ZoomRequest,
+} from '../../gen/soc/sensor/v1/sensor';
 import { silentLogger, type Logger } from '../log';
 import { findPeerProcess, type PeerProcess } from '../own/peer';
 import type { EncodedBatch, SubscribeOptions } from '../stream/journal';
 
-/** What the gRPC service serves: a stream of batches (live journal or replay) and a status. */
+/** Who sent a zoom order, as the TLS layer says (not as the order claims). */
+export interface ZoomCallContext {
+  clientSubject: string;
+  /** when the call arrived: process.hrtime.bigint() (monotonic; for the attach latency) */
+  receivedHr: bigint;
+}
+
+/** An order the backend refused: the gRPC status code and the reason. */
+export interface CodedError extends Error {
+  code: GrpcStatus;
+}
+
+/**
+ * What the gRPC service serves: a stream of batches (live journal or replay), a status and, on a
+ * live sensor, zoom-in orders (without them, orders are refused with FAILED_PRECONDITION).
+ */
 export interface SensorBackend {
   watch(options: SubscribeOptions): AsyncIterable<EncodedBatch>;
   status(): SensorStatus;
@@ -24,6 +49,9 @@ export interface SensorBackend {
    * must never raise indicators.
    */
   markOwn?(tgids: number[]): void;
+  zoomIn?(request: ZoomRequest, ctx: ZoomCallContext): Promise<Zoom>;
+  cancelZoom?(request: CancelZoomRequest, ctx: ZoomCallContext): Promise<Zoom>;
+  listZooms?(request: ListZoomsRequest): Zoom[];
 }
 
 /** PEM contents (not paths): the CA that signs trusted clients, and the sensor's own pair. */
@@ -97,7 +125,37 @@ export async function startSensorServer(options: SensorServerOptions): Promise<S
       callback({ code: GrpcStatus.INTERNAL, details: `status failed: ${errorMessage(err)}` });
     }
   };
-  server.addService(WireSensorService, { watch, status: statusHandler } as UntypedServiceImplementation);
+  const backend = options.backend;
+  const noZoom = (what: string) => ({
+    code: GrpcStatus.FAILED_PRECONDITION,
+    details: `${what}: this sensor has no kernel side (it serves a recording): zoom-in needs a live sensor`,
+  });
+  const zoomCall =
+    <Req, Res>(what: string, run: ((req: Req, ctx: ZoomCallContext) => Promise<Res>) | undefined) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      const ctx: ZoomCallContext = { clientSubject: clientSubject(call), receivedHr: process.hrtime.bigint() };
+      if (!run) return callback(noZoom(what));
+      run(call.request, ctx).then(
+        (res) => callback(null, res),
+        (err: unknown) => {
+          const coded = err as Partial<CodedError>;
+          const code = typeof coded.code === 'number' ? coded.code : GrpcStatus.INTERNAL;
+          log.warn(`${what} refused`, { peer: `${ctx.clientSubject}@${call.getPeer()}`, code: GrpcStatus[code], reason: errorMessage(err) });
+          callback({ code, details: errorMessage(err) });
+        },
+      );
+    };
+  const zoomIn = zoomCall<ZoomRequest, Zoom>('ZoomIn', backend.zoomIn?.bind(backend));
+  const cancelZoom = zoomCall<CancelZoomRequest, Zoom>('CancelZoom', backend.cancelZoom?.bind(backend));
+  const listZooms = (call: ServerUnaryCall<ListZoomsRequest, ListZoomsResponse>, callback: sendUnaryData<ListZoomsResponse>) => {
+    if (!backend.listZooms) return callback(null, { zooms: [] });
+    try {
+      callback(null, { zooms: backend.listZooms(call.request) });
+    } catch (err) {
+      callback({ code: GrpcStatus.INTERNAL, details: `list failed: ${errorMessage(err)}` });
+    }
+  };
+  server.addService(WireSensorService, { watch, status: statusHandler, zoomIn, cancelZoom, listZooms } as UntypedServiceImplementation);
 
   const credentials = ServerCredentials.createSsl(
     options.tls.ca,
@@ -228,6 +286,15 @@ function drained(call: ServerWritableStream<WatchRequest, Buffer>, signal: Abort
     call.once('drain', done);
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** The client certificate's subject as "CN=…, O=…" (what the CA vouched for). */
+function clientSubject(call: ServerUnaryCall<unknown, unknown>): string {
+  const subject = call.getAuthContext()?.sslPeerCertificate?.subject as Record<string, string | string[]> | undefined;
+  if (!subject) return '';
+  return Object.entries(subject)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
+    .join(', ');
 }
 
 function describePeer(call: ServerWritableStream<WatchRequest, Buffer>): string {

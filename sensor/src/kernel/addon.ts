@@ -43,6 +43,8 @@ export interface NativeSensorOptions {
   disablePrograms?: Record<string, string>;
   /** programs whose rejection by the verifier must not fail the load: retried without them */
   optionalPrograms?: string[];
+  /** programs attach() loads but leaves detached (attachProgram() attaches them on demand) */
+  deferredPrograms?: string[];
   /** map sizes (bpf_map__set_max_entries) */
   maxEntries?: Record<string, number>;
   /** cgroup v2 mount point cgroup/* and sockops programs attach to (default /sys/fs/cgroup) */

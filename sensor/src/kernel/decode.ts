@@ -42,6 +42,7 @@ import {
   Via,
 } from './layout';
 import { syscallName } from './syscalls';
+import { decodeZoomRecord, type ZoomDecodeHost } from './zoom-decode';
 
 /** What the decoder needs to know about this node. */
 export interface DecodeContext {
@@ -62,6 +63,11 @@ export interface DecodeContext {
    * Default: every candidate is kept, with an empty class.
    */
   classifyPath?: (path: string) => string | undefined;
+  /**
+   * Zoom number (as the kernel writes it) -> Zoom.id for evidence records. Undefined (or no
+   * function): the zoom is unknown and its records are dropped (stats.skipped).
+   */
+  zoomId?: (zoomNo: number) => string | undefined;
 }
 
 /** Counters of what the decoder saw besides events. */
@@ -110,9 +116,16 @@ const X = EXIT_EVENT.fields;
 export class RecordDecoder {
   readonly stats: DecodeStats = { records: 0, events: 0, skipped: 0, malformed: 0, rejected: 0 };
   private readonly prefix: string;
+  private readonly zoomHost: ZoomDecodeHost;
 
   constructor(private readonly ctx: DecodeContext) {
     this.prefix = `${ctx.node}:${ctx.boot}:`;
+    this.zoomHost = {
+      node: ctx.node,
+      wall: (ns) => this.wall(ns),
+      execIdAt: (b, o) => this.execIdAt(b, o),
+      zoomId: (n) => ctx.zoomId?.(n),
+    };
   }
 
   /** Decodes every record of `buf` and appends the events to `out`. */
@@ -126,6 +139,17 @@ export class RecordDecoder {
         break;
       }
       this.stats.records++;
+      const op = buf.readUInt16LE(off + H_OP);
+      if (op >= Op.IOURING_FIRST && op < Op.CODE_FIRST + 8) {
+        // Zoom evidence: one record may give more than one event (see zoom-decode.ts).
+        const first = out.length;
+        const n = decodeZoomRecord(this.zoomHost, buf, off, size, op, out);
+        if (n === 0) this.stats.skipped++;
+        else if (buf.readUInt16LE(off + H_FLAGS) & HeaderFlag.OWN_TGID) for (let i = first; i < out.length; i++) out[i]!.own = true;
+        this.stats.events += n;
+        off += size;
+        continue;
+      }
       const ev = this.decodeOne(buf, off, size);
       if (ev) {
         if (buf.readUInt16LE(off + H_FLAGS) & HeaderFlag.OWN_TGID) ev.own = true;

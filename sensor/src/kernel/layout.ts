@@ -19,8 +19,13 @@ export const Op = {
   FACT_FILE: 20,
   FACT_COUNTERS: 21,
   IOURING_FIRST: 32,
+  ZOOM_IOURING: 32,
   SOCKET_FIRST: 64,
+  ZOOM_SOCKET: 64,
   FILE_FIRST: 96,
+  ZOOM_FILE: 96,
+  CODE_FIRST: 112,
+  ZOOM_EXEC_MAP: 112,
   BENCH: 127,
   MAX: 128,
 } as const;
@@ -230,6 +235,127 @@ export const PATH_PROBE = {
   fields: { flags: 0, id: 4, len: 6 },
 } as const satisfies StructLayout;
 
+/** Zoom-in (sensor/bpf/zoom.bpf.c): slots, probe bits, flags. */
+export const ZOOM_SLOTS = 16;
+export const ZOOM_PREFIX_MAX = 256;
+/** struct soc_zoom_target.probes / soc_zoom_ref.probes: bit (ProbeSet - 1) */
+export const ZoomProbe = { IO_URING: 1 << 0, NETWORK: 1 << 1, FILES: 1 << 2, CODE: 1 << 3, CHILDREN: 1 << 4 } as const;
+export const ZoomTargetFlag = { FOLLOW_CHILDREN: 1 << 0 } as const;
+export const ZoomUringFlag = {
+  COMPLETED: 1 << 0,
+  IO_WORKER: 1 << 1,
+  PATH_TRUNCATED: 1 << 2,
+  PATH_FROM_SQE: 1 << 3,
+  FIXED_FILE: 1 << 4,
+  DATA_AT_COMPLETION: 1 << 5,
+  SOCKET: 1 << 6,
+} as const;
+export const ZoomFileFlag = { PATH_TRUNCATED: 1 << 0, PATH_AS_GIVEN: 1 << 1 } as const;
+export const ZoomMapFlag = { PATH_TRUNCATED: 1 << 0 } as const;
+/** enum soc_sock_op */
+export const SockOp = { CONNECT: 1, ACCEPT: 2, SEND: 3, RECV: 4, STATE: 5 } as const;
+/** enum soc_file_op */
+export const FileOpCode = { OPEN: 1, READ: 2, WRITE: 3, CLOSE: 4 } as const;
+/** enum soc_zoom_family */
+export const ZoomFamily = { IOURING: 0, SOCKET: 1, FILE: 2, CODE: 3, MAX: 4 } as const;
+
+export const ZOOM_TARGET = {
+  name: 'soc_zoom_target',
+  size: 16,
+  fields: { zoom_no: 0, slot: 4, probes: 6, prefix_len: 8, flags: 10, pad: 12 },
+} as const satisfies StructLayout;
+
+export const ZOOM_LIMITS = {
+  name: 'soc_zoom_limits',
+  size: 24,
+  fields: { zoom_no: 0, active: 4, budget: 8, rate: 16, pad: 20 },
+} as const satisfies StructLayout;
+
+export const ZOOM_COUNTERS = {
+  name: 'soc_zoom_counters',
+  size: 80,
+  fields: { used: 0, window_start: 8, window_count: 16, dropped_rate: 24, dropped_budget: 32, dropped_ring: 40, emitted: 48 },
+} as const satisfies StructLayout;
+
+export const ZOOM_CONFIG = {
+  name: 'soc_zoom_config',
+  size: 8,
+  fields: { cgroup_levels: 0, pad: 4 },
+} as const satisfies StructLayout;
+
+export const ZOOM_REF = {
+  name: 'soc_zoom_ref',
+  size: 8,
+  fields: { zoom_no: 0, probes: 4, slot: 6 },
+} as const satisfies StructLayout;
+
+export const ZOOM_IOURING_EVENT = {
+  name: 'soc_zoom_iouring_event',
+  size: 160,
+  fields: {
+    hdr: 0,
+    key: 24,
+    zoom: 48,
+    user_data: 56,
+    submit_ns: 64,
+    complete_ns: 72,
+    res: 80,
+    sock_cookie: 88,
+    len: 96,
+    fd: 100,
+    open_flags: 104,
+    ring_flags: 108,
+    submit_tid: 112,
+    path_len: 116,
+    data_len: 118,
+    opcode: 120,
+    sqe_flags: 121,
+    family: 122,
+    port: 124,
+    local_port: 126,
+    addr: 128,
+    local_addr: 144,
+  },
+} as const satisfies StructLayout;
+
+export const ZOOM_SOCKET_EVENT = {
+  name: 'soc_zoom_socket_event',
+  size: 376,
+  fields: {
+    hdr: 0,
+    key: 24,
+    zoom: 48,
+    cookie: 56,
+    bytes: 64,
+    op: 72,
+    via: 73,
+    protocol: 74,
+    old_state: 75,
+    new_state: 76,
+    pad: 77,
+    family: 78,
+    port: 80,
+    local_port: 82,
+    data_len: 84,
+    pad2: 86,
+    addr: 88,
+    local_addr: 104,
+    data: 120,
+  },
+} as const satisfies StructLayout;
+
+export const ZOOM_FILE_EVENT = {
+  name: 'soc_zoom_file_event',
+  size: 88,
+  fields: { hdr: 0, key: 24, zoom: 48, res: 56, bytes: 64, flags: 72, fd: 76, op: 80, via: 81, path_len: 82, pad: 84 },
+} as const satisfies StructLayout;
+
+export const ZOOM_EXEC_MAP_EVENT = {
+  name: 'soc_zoom_exec_map_event',
+  size: 104,
+  fields: { hdr: 0, key: 24, zoom: 48, addr: 56, len: 64, pgoff: 72, ino: 80, prot: 88, mflags: 92, fd: 96, path_len: 100, pad: 102 },
+} as const satisfies StructLayout;
+
 /** Every struct of the wire format, for the layout check. */
 export const WIRE_STRUCTS: readonly StructLayout[] = [
   HEADER,
@@ -249,6 +375,15 @@ export const WIRE_STRUCTS: readonly StructLayout[] = [
   FACTS_CONFIG,
   PATH_PROBE_KEY,
   PATH_PROBE,
+  ZOOM_TARGET,
+  ZOOM_LIMITS,
+  ZOOM_COUNTERS,
+  ZOOM_CONFIG,
+  ZOOM_REF,
+  ZOOM_IOURING_EVENT,
+  ZOOM_SOCKET_EVENT,
+  ZOOM_FILE_EVENT,
+  ZOOM_EXEC_MAP_EVENT,
 ];
 
 /** Enums of the wire format (C enum name -> prefix stripped -> values), for the layout check. */
@@ -256,4 +391,7 @@ export const WIRE_ENUMS: ReadonlyArray<{ name: string; prefix: string; values: R
   { name: 'soc_via', prefix: 'SOC_VIA_', values: Via },
   { name: 'soc_direction', prefix: 'SOC_DIR_', values: Dir },
   { name: 'soc_abi', prefix: 'SOC_ABI_', values: Abi },
+  { name: 'soc_sock_op', prefix: 'SOC_SOCK_', values: SockOp },
+  { name: 'soc_file_op', prefix: 'SOC_FILE_', values: FileOpCode },
+  { name: 'soc_zoom_family', prefix: 'SOC_ZOOM_FAM_', values: ZoomFamily },
 ];

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event, ProcessExec, ProcessExit } from '../../gen/soc/sensor/v1/sensor';
 import { CgroupResolver, DEFAULT_MIN_RESCAN_MS } from '../identity/cgroup';
 import { parseCmdline, parseProcStat } from '../procfs/seed';
+import { ALL_ZOOM_PROGRAMS } from './zoom';
 import { KernelEventSource, probeKernel, readBootId } from './source';
 
 const probe = probeKernel();
@@ -68,7 +69,8 @@ describe.skipIf(!probe.ok)(`KernelEventSource (${probe.ok ? 'live' : (probe as {
     expect(st.btfAvailable).toBe(true);
     expect(st.kernelRelease).toBe(os.release());
     expect(st.bootId).toBe(readBootId().bootId);
-    expect(st.programs.map((p) => [p.name, p.attachType, p.attached])).toEqual([
+    const always = st.programs.filter((p) => !p.name.startsWith('zoom_'));
+    expect(always.map((p) => [p.name, p.attachType, p.attached])).toEqual([
       ['on_exec', 'tp_btf', true],
       ['on_fork', 'tp_btf', true],
       ['on_exit', 'tp_btf', true],
@@ -84,6 +86,10 @@ describe.skipIf(!probe.ok)(`KernelEventSource (${probe.ok ? 'live' : (probe as {
       ['facts_sockops', 'sockops', true],
       ['facts_tcp_first_read', 'tp_btf', true],
     ]);
+    // zoom-in programs: loaded, attached only while a zoom needs them (zoom.livetest.ts)
+    const zoom = st.programs.filter((p) => p.name.startsWith('zoom_'));
+    expect(zoom.map((p) => p.name).sort()).toEqual([...ALL_ZOOM_PROGRAMS].sort());
+    for (const p of zoom) expect([p.attached, p.error]).toEqual([false, 'loaded, attached on demand']);
   });
 
   it('seeds processes that ran before start, with the exec id their exit later carries', async () => {

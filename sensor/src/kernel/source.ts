@@ -40,6 +40,7 @@ import {
 } from './facts';
 import { KernelError } from './layout';
 import { PathMatcher } from './paths';
+import { ALL_ZOOM_PROGRAMS, ensureTracefs, ZoomKernel } from './zoom';
 
 export type KernelProbe = { ok: true } | { ok: false; reason: string };
 
@@ -124,6 +125,11 @@ export interface KernelSourceOptions {
   cgroupRoot?: string;
   /** Puts the workload on execs, facts and counters (default: a WorkloadTracker reading this host). */
   workloads?: Pick<WorkloadTracker, 'stamp'>;
+  /**
+   * Zoom number -> Zoom.id, for the evidence records of zoom-in programs (the zoom manager
+   * owns the numbering). Records of unknown zooms are dropped.
+   */
+  zoomIds?: (zoomNo: number) => string | undefined;
 }
 
 /** What the user-space half of the facts did (for status and tests). */
@@ -177,6 +183,9 @@ export class KernelEventSource {
   private syscallBitmap = false;
   private addon: NativeAddon | undefined;
   private wallOffsetNs = 0n;
+  private zoomKernel: ZoomKernel | undefined;
+  /** why zoom-in is limited or unavailable on this host ('' when fully available) */
+  zoomNote = '';
   /** what seeding found (for logs and tests) */
   seedStats: SeedStats | undefined;
 
@@ -210,14 +219,18 @@ export class KernelEventSource {
       wallOffsetNs: this.wallOffsetNs,
       cgroup: (id, leaf) => this.cgroupIdentity(id, leaf),
       classifyPath: (p) => matcher.classify(p),
+      zoomId: (n) => this.opts.zoomIds?.(n),
     });
     this.decoder = decoder;
 
+    const tracefs = ensureTracefs();
     let sensor: NativeSensor;
     try {
       sensor = new addon.Sensor(bpfObjectPath(), {
         ringBufferBytes: this.opts.ringBufferBytes,
-        optionalPrograms: ALL_FACT_PROGRAMS,
+        // Zoom programs load now (verified once) and attach only while a zoom needs them.
+        optionalPrograms: [...ALL_FACT_PROGRAMS, ...ALL_ZOOM_PROGRAMS],
+        deferredPrograms: ALL_ZOOM_PROGRAMS,
         disablePrograms: this.disabledFactPrograms(),
         // A fresh secret per load: nobody can craft two paths with the same dedup hash.
         rodata: { path_hash_seed: randomBytes(8).readBigUInt64LE() },
@@ -248,6 +261,18 @@ export class KernelEventSource {
     }
     this.sensor = sensor;
     if (!this.sysEnterNeeded()) sensor.detachProgram(FACT_PROGRAMS.sysEnter[0]);
+    const unavailable = new Map<string, string>();
+    for (const p of programs) {
+      if (ALL_ZOOM_PROGRAMS.includes(p.name) && p.error.startsWith('not loaded')) unavailable.set(p.name, p.error);
+    }
+    for (const name of ALL_ZOOM_PROGRAMS) {
+      if (!programs.some((p) => p.name === name)) unavailable.set(name, 'not in the BPF object');
+    }
+    this.zoomKernel = new ZoomKernel(sensor, unavailable);
+    this.zoomNote = [
+      tracefs ?? '',
+      unavailable.size ? `zoom programs unavailable: ${[...unavailable.keys()].join(', ')}` : '',
+    ].filter(Boolean).join('; ');
 
     this.pending = [];
     sensor.start((batch) => this.onBatch(batch));
@@ -294,6 +319,31 @@ export class KernelEventSource {
     }
     sensor.mapUpdate('facts_config', u32(0), encodeFactsConfig(this.facts!, enabled));
     if (!this.sysEnterNeeded()) sensor.detachProgram(FACT_PROGRAMS.sysEnter[0]);
+  }
+
+  /** cgroup v2 mount point (cgroup zoom targets are paths below it). */
+  get cgroupRoot(): string | undefined {
+    return this.opts.cgroupRoot ?? this.cgroups.root;
+  }
+
+  /** A cgroup id -> its path below the root. */
+  cgroupPath(id: string): string | undefined {
+    return this.cgroups.resolve(id);
+  }
+
+  /** Zoom-in control of the loaded object (undefined before start and after stop). */
+  zoom(): ZoomKernel | undefined {
+    return this.sensor && !this.stopping ? this.zoomKernel : undefined;
+  }
+
+  /** Resolves once every record the kernel wrote before the call has been delivered. */
+  async flush(): Promise<void> {
+    if (this.sensor && !this.stopping) await this.sensor.flush();
+  }
+
+  /** CLOCK_BOOTTIME now in wall-clock ns (the clock evidence timestamps use). */
+  nowNs(): string {
+    return this.addon ? this.nowWallNs() : String(BigInt(Date.now()) * 1_000_000n);
   }
 
   /**

@@ -79,6 +79,9 @@ const backend: SensorBackend = {
       startedAtNs,
       version: SENSOR_VERSION,
       recording: '',
+      zooms: [],
+      zoomProgramsAttached: 0,
+      zoomNote: 'fixture: no kernel side',
     };
   },
 };

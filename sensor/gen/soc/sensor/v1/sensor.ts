@@ -184,6 +184,349 @@ export function directionToJSON(object: Direction): string {
   }
 }
 
+/**
+ * Probe sets a zoom can ask for. Each maps to a fixed group of kernel programs that are loaded
+ * at sensor start and attached only while a zoom needs them.
+ */
+export enum ProbeSet {
+  PROBE_SET_UNSPECIFIED = 0,
+  /**
+   * PROBE_SET_IO_URING - io_uring submissions joined with their completions (opcode, fd, path or address, result,
+   * bytes, payload prefix of SEND/SENDMSG/WRITE, user_data, submit and complete time).
+   */
+  PROBE_SET_IO_URING = 1,
+  /**
+   * PROBE_SET_NETWORK - connects (syscall or io_uring), sends and receives with byte counts (sends with payload
+   * prefixes), TCP state changes; joined by socket cookie.
+   */
+  PROBE_SET_NETWORK = 2,
+  /** PROBE_SET_FILES - opens, reads, writes, closes with paths and byte counts, through syscalls or io_uring. */
+  PROBE_SET_FILES = 3,
+  /** PROBE_SET_CODE - fingerprints of the executable and of every executable mapping the target has or gains. */
+  PROBE_SET_CODE = 4,
+  /** PROBE_SET_CHILDREN - follow new processes of the target (they join the zoom with the same probes). */
+  PROBE_SET_CHILDREN = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function probeSetFromJSON(object: any): ProbeSet {
+  switch (object) {
+    case 0:
+    case "PROBE_SET_UNSPECIFIED":
+      return ProbeSet.PROBE_SET_UNSPECIFIED;
+    case 1:
+    case "PROBE_SET_IO_URING":
+      return ProbeSet.PROBE_SET_IO_URING;
+    case 2:
+    case "PROBE_SET_NETWORK":
+      return ProbeSet.PROBE_SET_NETWORK;
+    case 3:
+    case "PROBE_SET_FILES":
+      return ProbeSet.PROBE_SET_FILES;
+    case 4:
+    case "PROBE_SET_CODE":
+      return ProbeSet.PROBE_SET_CODE;
+    case 5:
+    case "PROBE_SET_CHILDREN":
+      return ProbeSet.PROBE_SET_CHILDREN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ProbeSet.UNRECOGNIZED;
+  }
+}
+
+export function probeSetToJSON(object: ProbeSet): string {
+  switch (object) {
+    case ProbeSet.PROBE_SET_UNSPECIFIED:
+      return "PROBE_SET_UNSPECIFIED";
+    case ProbeSet.PROBE_SET_IO_URING:
+      return "PROBE_SET_IO_URING";
+    case ProbeSet.PROBE_SET_NETWORK:
+      return "PROBE_SET_NETWORK";
+    case ProbeSet.PROBE_SET_FILES:
+      return "PROBE_SET_FILES";
+    case ProbeSet.PROBE_SET_CODE:
+      return "PROBE_SET_CODE";
+    case ProbeSet.PROBE_SET_CHILDREN:
+      return "PROBE_SET_CHILDREN";
+    case ProbeSet.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum ZoomStatus {
+  ZOOM_STATUS_UNSPECIFIED = 0,
+  /** ZOOM_STATUS_ORDERED - accepted, probes being attached */
+  ZOOM_STATUS_ORDERED = 1,
+  /** ZOOM_STATUS_ACTIVE - probes attached and filtering in the kernel */
+  ZOOM_STATUS_ACTIVE = 2,
+  /** ZOOM_STATUS_EXPIRED - ended: its TTL ran out */
+  ZOOM_STATUS_EXPIRED = 3,
+  /** ZOOM_STATUS_CANCELLED - ended: CancelZoom */
+  ZOOM_STATUS_CANCELLED = 4,
+  /** ZOOM_STATUS_EXHAUSTED - ended: its event budget was used up */
+  ZOOM_STATUS_EXHAUSTED = 5,
+  /** ZOOM_STATUS_FAILED - ended: the sensor could not attach its probes (see error) */
+  ZOOM_STATUS_FAILED = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function zoomStatusFromJSON(object: any): ZoomStatus {
+  switch (object) {
+    case 0:
+    case "ZOOM_STATUS_UNSPECIFIED":
+      return ZoomStatus.ZOOM_STATUS_UNSPECIFIED;
+    case 1:
+    case "ZOOM_STATUS_ORDERED":
+      return ZoomStatus.ZOOM_STATUS_ORDERED;
+    case 2:
+    case "ZOOM_STATUS_ACTIVE":
+      return ZoomStatus.ZOOM_STATUS_ACTIVE;
+    case 3:
+    case "ZOOM_STATUS_EXPIRED":
+      return ZoomStatus.ZOOM_STATUS_EXPIRED;
+    case 4:
+    case "ZOOM_STATUS_CANCELLED":
+      return ZoomStatus.ZOOM_STATUS_CANCELLED;
+    case 5:
+    case "ZOOM_STATUS_EXHAUSTED":
+      return ZoomStatus.ZOOM_STATUS_EXHAUSTED;
+    case 6:
+    case "ZOOM_STATUS_FAILED":
+      return ZoomStatus.ZOOM_STATUS_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ZoomStatus.UNRECOGNIZED;
+  }
+}
+
+export function zoomStatusToJSON(object: ZoomStatus): string {
+  switch (object) {
+    case ZoomStatus.ZOOM_STATUS_UNSPECIFIED:
+      return "ZOOM_STATUS_UNSPECIFIED";
+    case ZoomStatus.ZOOM_STATUS_ORDERED:
+      return "ZOOM_STATUS_ORDERED";
+    case ZoomStatus.ZOOM_STATUS_ACTIVE:
+      return "ZOOM_STATUS_ACTIVE";
+    case ZoomStatus.ZOOM_STATUS_EXPIRED:
+      return "ZOOM_STATUS_EXPIRED";
+    case ZoomStatus.ZOOM_STATUS_CANCELLED:
+      return "ZOOM_STATUS_CANCELLED";
+    case ZoomStatus.ZOOM_STATUS_EXHAUSTED:
+      return "ZOOM_STATUS_EXHAUSTED";
+    case ZoomStatus.ZOOM_STATUS_FAILED:
+      return "ZOOM_STATUS_FAILED";
+    case ZoomStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum EvidenceVia {
+  EVIDENCE_VIA_UNSPECIFIED = 0,
+  EVIDENCE_VIA_SYSCALL = 1,
+  EVIDENCE_VIA_IO_URING = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function evidenceViaFromJSON(object: any): EvidenceVia {
+  switch (object) {
+    case 0:
+    case "EVIDENCE_VIA_UNSPECIFIED":
+      return EvidenceVia.EVIDENCE_VIA_UNSPECIFIED;
+    case 1:
+    case "EVIDENCE_VIA_SYSCALL":
+      return EvidenceVia.EVIDENCE_VIA_SYSCALL;
+    case 2:
+    case "EVIDENCE_VIA_IO_URING":
+      return EvidenceVia.EVIDENCE_VIA_IO_URING;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return EvidenceVia.UNRECOGNIZED;
+  }
+}
+
+export function evidenceViaToJSON(object: EvidenceVia): string {
+  switch (object) {
+    case EvidenceVia.EVIDENCE_VIA_UNSPECIFIED:
+      return "EVIDENCE_VIA_UNSPECIFIED";
+    case EvidenceVia.EVIDENCE_VIA_SYSCALL:
+      return "EVIDENCE_VIA_SYSCALL";
+    case EvidenceVia.EVIDENCE_VIA_IO_URING:
+      return "EVIDENCE_VIA_IO_URING";
+    case EvidenceVia.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum SocketOp {
+  SOCKET_OP_UNSPECIFIED = 0,
+  SOCKET_OP_CONNECT = 1,
+  /** SOCKET_OP_ACCEPT - first read of an inbound connection by the target */
+  SOCKET_OP_ACCEPT = 2,
+  SOCKET_OP_SEND = 3,
+  SOCKET_OP_RECV = 4,
+  /** SOCKET_OP_STATE - TCP state change */
+  SOCKET_OP_STATE = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function socketOpFromJSON(object: any): SocketOp {
+  switch (object) {
+    case 0:
+    case "SOCKET_OP_UNSPECIFIED":
+      return SocketOp.SOCKET_OP_UNSPECIFIED;
+    case 1:
+    case "SOCKET_OP_CONNECT":
+      return SocketOp.SOCKET_OP_CONNECT;
+    case 2:
+    case "SOCKET_OP_ACCEPT":
+      return SocketOp.SOCKET_OP_ACCEPT;
+    case 3:
+    case "SOCKET_OP_SEND":
+      return SocketOp.SOCKET_OP_SEND;
+    case 4:
+    case "SOCKET_OP_RECV":
+      return SocketOp.SOCKET_OP_RECV;
+    case 5:
+    case "SOCKET_OP_STATE":
+      return SocketOp.SOCKET_OP_STATE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SocketOp.UNRECOGNIZED;
+  }
+}
+
+export function socketOpToJSON(object: SocketOp): string {
+  switch (object) {
+    case SocketOp.SOCKET_OP_UNSPECIFIED:
+      return "SOCKET_OP_UNSPECIFIED";
+    case SocketOp.SOCKET_OP_CONNECT:
+      return "SOCKET_OP_CONNECT";
+    case SocketOp.SOCKET_OP_ACCEPT:
+      return "SOCKET_OP_ACCEPT";
+    case SocketOp.SOCKET_OP_SEND:
+      return "SOCKET_OP_SEND";
+    case SocketOp.SOCKET_OP_RECV:
+      return "SOCKET_OP_RECV";
+    case SocketOp.SOCKET_OP_STATE:
+      return "SOCKET_OP_STATE";
+    case SocketOp.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum FileOp {
+  FILE_OP_UNSPECIFIED = 0,
+  FILE_OP_OPEN = 1,
+  FILE_OP_READ = 2,
+  FILE_OP_WRITE = 3,
+  FILE_OP_CLOSE = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function fileOpFromJSON(object: any): FileOp {
+  switch (object) {
+    case 0:
+    case "FILE_OP_UNSPECIFIED":
+      return FileOp.FILE_OP_UNSPECIFIED;
+    case 1:
+    case "FILE_OP_OPEN":
+      return FileOp.FILE_OP_OPEN;
+    case 2:
+    case "FILE_OP_READ":
+      return FileOp.FILE_OP_READ;
+    case 3:
+    case "FILE_OP_WRITE":
+      return FileOp.FILE_OP_WRITE;
+    case 4:
+    case "FILE_OP_CLOSE":
+      return FileOp.FILE_OP_CLOSE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return FileOp.UNRECOGNIZED;
+  }
+}
+
+export function fileOpToJSON(object: FileOp): string {
+  switch (object) {
+    case FileOp.FILE_OP_UNSPECIFIED:
+      return "FILE_OP_UNSPECIFIED";
+    case FileOp.FILE_OP_OPEN:
+      return "FILE_OP_OPEN";
+    case FileOp.FILE_OP_READ:
+      return "FILE_OP_READ";
+    case FileOp.FILE_OP_WRITE:
+      return "FILE_OP_WRITE";
+    case FileOp.FILE_OP_CLOSE:
+      return "FILE_OP_CLOSE";
+    case FileOp.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum CodeKind {
+  CODE_KIND_UNSPECIFIED = 0,
+  CODE_KIND_EXECUTABLE = 1,
+  CODE_KIND_SHARED_OBJECT = 2,
+  /** CODE_KIND_NATIVE_MODULE - a shared object loaded into a language runtime (N-API, JNI, CPython) */
+  CODE_KIND_NATIVE_MODULE = 3,
+  /** CODE_KIND_JIT - anonymous executable memory (JIT, shellcode) */
+  CODE_KIND_JIT = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function codeKindFromJSON(object: any): CodeKind {
+  switch (object) {
+    case 0:
+    case "CODE_KIND_UNSPECIFIED":
+      return CodeKind.CODE_KIND_UNSPECIFIED;
+    case 1:
+    case "CODE_KIND_EXECUTABLE":
+      return CodeKind.CODE_KIND_EXECUTABLE;
+    case 2:
+    case "CODE_KIND_SHARED_OBJECT":
+      return CodeKind.CODE_KIND_SHARED_OBJECT;
+    case 3:
+    case "CODE_KIND_NATIVE_MODULE":
+      return CodeKind.CODE_KIND_NATIVE_MODULE;
+    case 4:
+    case "CODE_KIND_JIT":
+      return CodeKind.CODE_KIND_JIT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CodeKind.UNRECOGNIZED;
+  }
+}
+
+export function codeKindToJSON(object: CodeKind): string {
+  switch (object) {
+    case CodeKind.CODE_KIND_UNSPECIFIED:
+      return "CODE_KIND_UNSPECIFIED";
+    case CodeKind.CODE_KIND_EXECUTABLE:
+      return "CODE_KIND_EXECUTABLE";
+    case CodeKind.CODE_KIND_SHARED_OBJECT:
+      return "CODE_KIND_SHARED_OBJECT";
+    case CodeKind.CODE_KIND_NATIVE_MODULE:
+      return "CODE_KIND_NATIVE_MODULE";
+    case CodeKind.CODE_KIND_JIT:
+      return "CODE_KIND_JIT";
+    case CodeKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface WatchRequest {
   /**
    * The producer epoch the client last stored from. When it differs from the sensor's current
@@ -237,13 +580,29 @@ export interface Event {
    * facts with own = true describe the observer, never raise indicators. Set only when true
    * (proto3 `optional`, so code building Events need not name it; absent means false).
    */
-  own?: boolean | undefined;
+  own?:
+    | boolean
+    | undefined;
+  /**
+   * The zoom-in this event is evidence of (Zoom.id); set on every evidence body below and on
+   * ZoomState; absent on the always-on kinds (proto3 `optional`, like `own`).
+   */
+  zoomId?: string | undefined;
   body:
     | { $case: "exec"; value: ProcessExec }
     | { $case: "fork"; value: ProcessFork }
     | { $case: "exit"; value: ProcessExit }
     | { $case: "fact"; value: Fact }
     | { $case: "counters"; value: ActivityCounters }
+    | //
+    /** zoom-in evidence */
+    { $case: "ioUringOp"; value: IoUringOp }
+    | { $case: "socket"; value: SocketEvent }
+    | { $case: "fileAccess"; value: FileAccess }
+    | { $case: "code"; value: CodeFingerprint }
+    | //
+    /** a zoom's state changed (ordered, active, ended and why): lifecycles in-band */
+    { $case: "zoomState"; value: ZoomState }
     | undefined;
 }
 
@@ -419,6 +778,227 @@ export interface ContainerIdentity {
   namespace: string;
 }
 
+/** What a zoom watches. Exactly one kind. */
+export interface ZoomTarget {
+  target:
+    | //
+    /**
+     * A process image: the processes running it when the order arrives (a forked child keeps
+     * its parent's image). They stay targeted across a later exec: the new image continues the
+     * targeted one (its parent exec id is the target), and its evidence carries its own exec id.
+     */
+    { $case: "execId"; value: string }
+    | { $case: "tgid"; value: TgidTarget }
+    | { $case: "cgroup"; value: CgroupTarget }
+    | undefined;
+}
+
+export interface TgidTarget {
+  /** thread-group id */
+  pid: number;
+  /** also processes it forks later (as PROBE_SET_CHILDREN) */
+  followChildren: boolean;
+}
+
+/** A cgroup v2 directory and everything below it (processes that join later included). */
+export interface CgroupTarget {
+  /** below the cgroup v2 root ("/system.slice/x.service"), or */
+  path: string;
+  /** its id (the directory's inode number) */
+  id: string;
+}
+
+export interface ZoomRequest {
+  target: ZoomTarget | undefined;
+  probes: ProbeSet[];
+  /** 0: the sensor's default; above its maximum: refused */
+  ttlS: number;
+  /** event budget; 0: the sensor's default; above its maximum: refused */
+  maxEvents: string;
+  /** bytes of payloads captured (0: the default; at most 256) */
+  payloadPrefixBytes: number;
+  /** rate limit (0: the sensor's default; above its maximum: refused) */
+  maxEventsPerS: number;
+  investigationId: string;
+  /** who ordered it (the analyst, or the policy), as the cockpit says */
+  requestedBy: string;
+  /** why (the indicator), free text */
+  reason: string;
+}
+
+export interface CancelZoomRequest {
+  zoomId: string;
+  requestedBy: string;
+  reason: string;
+}
+
+export interface ListZoomsRequest {
+  activeOnly: boolean;
+}
+
+export interface ListZoomsResponse {
+  zooms: Zoom[];
+}
+
+/** A zoom as the sensor holds it. Times in wall-clock ns. */
+export interface Zoom {
+  /** unique across sensor runs ("<sensor epoch prefix>-<n>") */
+  id: string;
+  status: ZoomStatus;
+  /** why it is in this state (the end cause, in words) */
+  reason: string;
+  /** FAILED: what went wrong */
+  error: string;
+  /** as ordered */
+  target:
+    | ZoomTarget
+    | undefined;
+  /** processes targeted now (active) or last (ended) */
+  targetTgids: number[];
+  probes: ProbeSet[];
+  ttlS: number;
+  maxEvents: string;
+  maxEventsPerS: number;
+  payloadPrefixBytes: number;
+  /** when the order arrived */
+  orderedAtNs: string;
+  /** probes attached and filtering */
+  startedAtNs: string;
+  /** started_at + ttl (the sensor's own timer) */
+  expiresAtNs: string;
+  /** 0 while active */
+  endedAtNs: string;
+  /** evidence events the zoom produced */
+  eventsEmitted: string;
+  /** ... lost: over the rate, over the budget, ring buffer full */
+  eventsDropped: string;
+  droppedRate: string;
+  droppedBudget: string;
+  droppedRing: string;
+  /** order received -> programs attached and filtering (sensor side) */
+  attachNs: string;
+  investigationId: string;
+  /** from the order */
+  requestedBy: string;
+  /** subject of the client certificate the order came with */
+  clientSubject: string;
+  /** ZoomRequest.reason */
+  orderReason: string;
+  /** kernel programs this zoom needs */
+  programs: string[];
+  /** code fingerprints emitted (part of events_emitted) */
+  fingerprints: string;
+}
+
+/** A state change of a zoom, in the event stream (Event.zoom_id names it). */
+export interface ZoomState {
+  zoom: Zoom | undefined;
+}
+
+/** One io_uring request: its submission joined with its completion. */
+export interface IoUringOp {
+  /** without IORING_OP_ ("READ") */
+  opcode: string;
+  opcodeNumber: number;
+  /** sqe->fd (a fixed-file index when fixed_file) */
+  fd: number;
+  fixedFile: boolean;
+  /** the file: OPENAT the opened file's path (else the path asked for), */
+  path: string;
+  /** file ops the file's path at completion, CLOSE the descriptor's */
+  address: string;
+  port: number;
+  localAddress: string;
+  localPort: number;
+  socketCookie: string;
+  /** cqe->res: bytes, a new fd, or -errno */
+  result: string;
+  /** bytes asked for (sqe->len) */
+  length: string;
+  /** bytes moved (result when positive, for data ops) */
+  bytes: string;
+  /** SEND/SENDMSG/WRITE: the first bytes at submit; RECV/READ: at completion */
+  payloadPrefix: Buffer;
+  userData: string;
+  submitNs: string;
+  completeNs: string;
+  /** the ring has a submission thread (iou-sqp-*) */
+  sqpoll: boolean;
+  /** completed in an io-wq / SQPOLL thread */
+  ioWorker: boolean;
+  submitTid: number;
+  /** OPENAT */
+  openFlags: number;
+  pathTruncated: boolean;
+  /** joined with its completion (always, today: a request whose */
+  completed: boolean;
+}
+
+export interface SocketEvent {
+  op: SocketOp;
+  /** joins the events of one socket */
+  socketCookie: string;
+  /** remote */
+  address: string;
+  port: number;
+  localAddress: string;
+  localPort: number;
+  /** "tcp", "udp" */
+  protocol: string;
+  /** send/recv: bytes moved */
+  bytes: string;
+  /** send: the first bytes handed to the kernel */
+  payloadPrefix: Buffer;
+  via: EvidenceVia;
+  /** state changes: TCP states ("SYN_SENT", "ESTABLISHED", ...) */
+  oldState: string;
+  newState: string;
+}
+
+export interface FileAccess {
+  op: FileOp;
+  /** absolute, as the process sees it (resolved from the open file) */
+  path: string;
+  /** open: O_* flags */
+  flags: number;
+  /** read/write: bytes moved */
+  bytes: string;
+  via: EvidenceVia;
+  fd: number;
+  /** the call's result (-errno on failure) */
+  result: string;
+  pathTruncated: boolean;
+}
+
+/** What kind of code a process runs: its executable and each executable mapping. */
+export interface CodeFingerprint {
+  /** as the process sees it */
+  path: string;
+  kind: CodeKind;
+  /** "Go", "Rust", "C++", "C", "JVM", "JavaScript", "Python", ".NET", "unknown" */
+  language: string;
+  /** the runtime when recognised ("node", "deno", "bun", "cpython", ...) */
+  runtime: string;
+  /** why the verdict: the markers found */
+  evidence: string[];
+  /** NT_GNU_BUILD_ID (hex), or the Go build id */
+  buildId: string;
+  /** hex */
+  sha256: string;
+  size: string;
+  /** when the mapping was seen (the zoom's start for existing ones) */
+  mappedAtNs: string;
+  /** Go build info */
+  goVersion: string;
+  goModule: string;
+  /** start of the executable mapping (0: the executable itself) */
+  mapAddress: string;
+  /** when the file could not be read (the rest is partial) */
+  error: string;
+  /** verdict reused from an earlier file with the same sha256 */
+  cached: boolean;
+}
+
 export interface StatusRequest {
 }
 
@@ -450,6 +1030,15 @@ export interface SensorStatus {
   version: string;
   /** in replay mode: the file served and what recorded it */
   recording: string;
+  /**
+   * Zooms: active ones and the most recent ended ones, with their counters. Zooms live in the
+   * sensor process only: a sensor restart ends them all (the kernel detaches programs whose
+   * owner is gone), and a new sensor starts with none.
+   */
+  zooms: Zoom[];
+  /** Zoom probe programs attached right now (0 when no zoom is active). */
+  zoomProgramsAttached: number;
+  zoomNote: string;
 }
 
 /**
@@ -823,7 +1412,17 @@ export const EventBatch: MessageFns<EventBatch> = {
 };
 
 function createBaseEvent(): Event {
-  return { seq: "0", tsNs: "0", node: "", execId: "", pid: 0, tid: 0, own: undefined, body: undefined };
+  return {
+    seq: "0",
+    tsNs: "0",
+    node: "",
+    execId: "",
+    pid: 0,
+    tid: 0,
+    own: undefined,
+    zoomId: undefined,
+    body: undefined,
+  };
 }
 
 export const Event: MessageFns<Event> = {
@@ -849,6 +1448,9 @@ export const Event: MessageFns<Event> = {
     if (message.own !== undefined) {
       writer.uint32(56).bool(message.own);
     }
+    if (message.zoomId !== undefined) {
+      writer.uint32(66).string(message.zoomId);
+    }
     switch (message.body?.$case) {
       case "exec":
         ProcessExec.encode(message.body.value, writer.uint32(82).fork()).join();
@@ -864,6 +1466,21 @@ export const Event: MessageFns<Event> = {
         break;
       case "counters":
         ActivityCounters.encode(message.body.value, writer.uint32(114).fork()).join();
+        break;
+      case "ioUringOp":
+        IoUringOp.encode(message.body.value, writer.uint32(162).fork()).join();
+        break;
+      case "socket":
+        SocketEvent.encode(message.body.value, writer.uint32(170).fork()).join();
+        break;
+      case "fileAccess":
+        FileAccess.encode(message.body.value, writer.uint32(178).fork()).join();
+        break;
+      case "code":
+        CodeFingerprint.encode(message.body.value, writer.uint32(186).fork()).join();
+        break;
+      case "zoomState":
+        ZoomState.encode(message.body.value, writer.uint32(194).fork()).join();
         break;
     }
     return writer;
@@ -938,6 +1555,14 @@ export const Event: MessageFns<Event> = {
             message.own = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.zoomId = reader.string();
+            continue;
+          }
           case 10: {
             if (tag !== 82) {
               break;
@@ -978,6 +1603,46 @@ export const Event: MessageFns<Event> = {
             message.body = { $case: "counters", value: ActivityCounters.decode(reader, reader.uint32()) };
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.body = { $case: "ioUringOp", value: IoUringOp.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.body = { $case: "socket", value: SocketEvent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.body = { $case: "fileAccess", value: FileAccess.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.body = { $case: "code", value: CodeFingerprint.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.body = { $case: "zoomState", value: ZoomState.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1007,6 +1672,11 @@ export const Event: MessageFns<Event> = {
       pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
       tid: isSet(object.tid) ? globalThis.Number(object.tid) : 0,
       own: isSet(object.own) ? globalThis.Boolean(object.own) : undefined,
+      zoomId: isSet(object.zoomId)
+        ? globalThis.String(object.zoomId)
+        : isSet(object.zoom_id)
+        ? globalThis.String(object.zoom_id)
+        : undefined,
       body: isSet(object.exec)
         ? { $case: "exec", value: ProcessExec.fromJSON(object.exec) }
         : isSet(object.fork)
@@ -1017,6 +1687,22 @@ export const Event: MessageFns<Event> = {
         ? { $case: "fact", value: Fact.fromJSON(object.fact) }
         : isSet(object.counters)
         ? { $case: "counters", value: ActivityCounters.fromJSON(object.counters) }
+        : isSet(object.ioUringOp)
+        ? { $case: "ioUringOp", value: IoUringOp.fromJSON(object.ioUringOp) }
+        : isSet(object.io_uring_op)
+        ? { $case: "ioUringOp", value: IoUringOp.fromJSON(object.io_uring_op) }
+        : isSet(object.socket)
+        ? { $case: "socket", value: SocketEvent.fromJSON(object.socket) }
+        : isSet(object.fileAccess)
+        ? { $case: "fileAccess", value: FileAccess.fromJSON(object.fileAccess) }
+        : isSet(object.file_access)
+        ? { $case: "fileAccess", value: FileAccess.fromJSON(object.file_access) }
+        : isSet(object.code)
+        ? { $case: "code", value: CodeFingerprint.fromJSON(object.code) }
+        : isSet(object.zoomState)
+        ? { $case: "zoomState", value: ZoomState.fromJSON(object.zoomState) }
+        : isSet(object.zoom_state)
+        ? { $case: "zoomState", value: ZoomState.fromJSON(object.zoom_state) }
         : undefined,
     };
   },
@@ -1044,6 +1730,9 @@ export const Event: MessageFns<Event> = {
     if (message.own !== undefined) {
       obj.own = message.own;
     }
+    if (message.zoomId !== undefined) {
+      obj.zoomId = message.zoomId;
+    }
     if (message.body?.$case === "exec") {
       obj.exec = ProcessExec.toJSON(message.body.value);
     } else if (message.body?.$case === "fork") {
@@ -1054,6 +1743,16 @@ export const Event: MessageFns<Event> = {
       obj.fact = Fact.toJSON(message.body.value);
     } else if (message.body?.$case === "counters") {
       obj.counters = ActivityCounters.toJSON(message.body.value);
+    } else if (message.body?.$case === "ioUringOp") {
+      obj.ioUringOp = IoUringOp.toJSON(message.body.value);
+    } else if (message.body?.$case === "socket") {
+      obj.socket = SocketEvent.toJSON(message.body.value);
+    } else if (message.body?.$case === "fileAccess") {
+      obj.fileAccess = FileAccess.toJSON(message.body.value);
+    } else if (message.body?.$case === "code") {
+      obj.code = CodeFingerprint.toJSON(message.body.value);
+    } else if (message.body?.$case === "zoomState") {
+      obj.zoomState = ZoomState.toJSON(message.body.value);
     }
     return obj;
   },
@@ -1070,6 +1769,7 @@ export const Event: MessageFns<Event> = {
     message.pid = object.pid ?? 0;
     message.tid = object.tid ?? 0;
     message.own = object.own ?? undefined;
+    message.zoomId = object.zoomId ?? undefined;
     switch (object.body?.$case) {
       case "exec": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
@@ -1098,6 +1798,36 @@ export const Event: MessageFns<Event> = {
       case "counters": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
           message.body = { $case: "counters", value: ActivityCounters.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "ioUringOp": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "ioUringOp", value: IoUringOp.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "socket": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "socket", value: SocketEvent.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "fileAccess": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "fileAccess", value: FileAccess.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "code": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "code", value: CodeFingerprint.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "zoomState": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "zoomState", value: ZoomState.fromPartial(object.body.value) };
         }
         break;
       }
@@ -2639,6 +3369,2764 @@ export const ContainerIdentity: MessageFns<ContainerIdentity> = {
   },
 };
 
+function createBaseZoomTarget(): ZoomTarget {
+  return { target: undefined };
+}
+
+export const ZoomTarget: MessageFns<ZoomTarget> = {
+  encode(message: ZoomTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.target?.$case) {
+      case "execId":
+        writer.uint32(10).string(message.target.value);
+        break;
+      case "tgid":
+        TgidTarget.encode(message.target.value, writer.uint32(18).fork()).join();
+        break;
+      case "cgroup":
+        CgroupTarget.encode(message.target.value, writer.uint32(26).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ZoomTarget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseZoomTarget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = { $case: "execId", value: reader.string() };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.target = { $case: "tgid", value: TgidTarget.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.target = { $case: "cgroup", value: CgroupTarget.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ZoomTarget {
+    return {
+      target: isSet(object.execId)
+        ? { $case: "execId", value: globalThis.String(object.execId) }
+        : isSet(object.exec_id)
+        ? { $case: "execId", value: globalThis.String(object.exec_id) }
+        : isSet(object.tgid)
+        ? { $case: "tgid", value: TgidTarget.fromJSON(object.tgid) }
+        : isSet(object.cgroup)
+        ? { $case: "cgroup", value: CgroupTarget.fromJSON(object.cgroup) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: ZoomTarget): unknown {
+    const obj: any = {};
+    if (message.target?.$case === "execId") {
+      obj.execId = message.target.value;
+    } else if (message.target?.$case === "tgid") {
+      obj.tgid = TgidTarget.toJSON(message.target.value);
+    } else if (message.target?.$case === "cgroup") {
+      obj.cgroup = CgroupTarget.toJSON(message.target.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ZoomTarget>, I>>(base?: I): ZoomTarget {
+    return ZoomTarget.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ZoomTarget>, I>>(object: I): ZoomTarget {
+    const message = createBaseZoomTarget();
+    switch (object.target?.$case) {
+      case "execId": {
+        if (object.target?.value !== undefined && object.target?.value !== null) {
+          message.target = { $case: "execId", value: object.target.value };
+        }
+        break;
+      }
+      case "tgid": {
+        if (object.target?.value !== undefined && object.target?.value !== null) {
+          message.target = { $case: "tgid", value: TgidTarget.fromPartial(object.target.value) };
+        }
+        break;
+      }
+      case "cgroup": {
+        if (object.target?.value !== undefined && object.target?.value !== null) {
+          message.target = { $case: "cgroup", value: CgroupTarget.fromPartial(object.target.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseTgidTarget(): TgidTarget {
+  return { pid: 0, followChildren: false };
+}
+
+export const TgidTarget: MessageFns<TgidTarget> = {
+  encode(message: TgidTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.followChildren !== false) {
+      writer.uint32(16).bool(message.followChildren);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TgidTarget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTgidTarget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.followChildren = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TgidTarget {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      followChildren: isSet(object.followChildren)
+        ? globalThis.Boolean(object.followChildren)
+        : isSet(object.follow_children)
+        ? globalThis.Boolean(object.follow_children)
+        : false,
+    };
+  },
+
+  toJSON(message: TgidTarget): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.followChildren !== false) {
+      obj.followChildren = message.followChildren;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TgidTarget>, I>>(base?: I): TgidTarget {
+    return TgidTarget.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TgidTarget>, I>>(object: I): TgidTarget {
+    const message = createBaseTgidTarget();
+    message.pid = object.pid ?? 0;
+    message.followChildren = object.followChildren ?? false;
+    return message;
+  },
+};
+
+function createBaseCgroupTarget(): CgroupTarget {
+  return { path: "", id: "0" };
+}
+
+export const CgroupTarget: MessageFns<CgroupTarget> = {
+  encode(message: CgroupTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.id !== "0") {
+      writer.uint32(16).uint64(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CgroupTarget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCgroupTarget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.id = reader.uint64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CgroupTarget {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      id: isSet(object.id) ? globalThis.String(object.id) : "0",
+    };
+  },
+
+  toJSON(message: CgroupTarget): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.id !== "0") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CgroupTarget>, I>>(base?: I): CgroupTarget {
+    return CgroupTarget.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CgroupTarget>, I>>(object: I): CgroupTarget {
+    const message = createBaseCgroupTarget();
+    message.path = object.path ?? "";
+    message.id = object.id ?? "0";
+    return message;
+  },
+};
+
+function createBaseZoomRequest(): ZoomRequest {
+  return {
+    target: undefined,
+    probes: [],
+    ttlS: 0,
+    maxEvents: "0",
+    payloadPrefixBytes: 0,
+    maxEventsPerS: 0,
+    investigationId: "",
+    requestedBy: "",
+    reason: "",
+  };
+}
+
+export const ZoomRequest: MessageFns<ZoomRequest> = {
+  encode(message: ZoomRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      ZoomTarget.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    if (message.probes.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.probes) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.ttlS !== 0) {
+      writer.uint32(24).uint32(message.ttlS);
+    }
+    if (message.maxEvents !== "0") {
+      writer.uint32(32).uint64(message.maxEvents);
+    }
+    if (message.payloadPrefixBytes !== 0) {
+      writer.uint32(40).uint32(message.payloadPrefixBytes);
+    }
+    if (message.maxEventsPerS !== 0) {
+      writer.uint32(48).uint32(message.maxEventsPerS);
+    }
+    if (message.investigationId !== "") {
+      writer.uint32(58).string(message.investigationId);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(66).string(message.requestedBy);
+    }
+    if (message.reason !== "") {
+      writer.uint32(74).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ZoomRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseZoomRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = ZoomTarget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.probes.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.probes.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ttlS = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxEvents = reader.uint64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.payloadPrefixBytes = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxEventsPerS = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.investigationId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ZoomRequest {
+    return {
+      target: isSet(object.target) ? ZoomTarget.fromJSON(object.target) : undefined,
+      probes: globalThis.Array.isArray(object?.probes) ? object.probes.map((e: any) => probeSetFromJSON(e)) : [],
+      ttlS: isSet(object.ttlS)
+        ? globalThis.Number(object.ttlS)
+        : isSet(object.ttl_s)
+        ? globalThis.Number(object.ttl_s)
+        : 0,
+      maxEvents: isSet(object.maxEvents)
+        ? globalThis.String(object.maxEvents)
+        : isSet(object.max_events)
+        ? globalThis.String(object.max_events)
+        : "0",
+      payloadPrefixBytes: isSet(object.payloadPrefixBytes)
+        ? globalThis.Number(object.payloadPrefixBytes)
+        : isSet(object.payload_prefix_bytes)
+        ? globalThis.Number(object.payload_prefix_bytes)
+        : 0,
+      maxEventsPerS: isSet(object.maxEventsPerS)
+        ? globalThis.Number(object.maxEventsPerS)
+        : isSet(object.max_events_per_s)
+        ? globalThis.Number(object.max_events_per_s)
+        : 0,
+      investigationId: isSet(object.investigationId)
+        ? globalThis.String(object.investigationId)
+        : isSet(object.investigation_id)
+        ? globalThis.String(object.investigation_id)
+        : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ZoomRequest): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = ZoomTarget.toJSON(message.target);
+    }
+    if (message.probes?.length) {
+      obj.probes = message.probes.map((e) => probeSetToJSON(e));
+    }
+    if (message.ttlS !== 0) {
+      obj.ttlS = Math.round(message.ttlS);
+    }
+    if (message.maxEvents !== "0") {
+      obj.maxEvents = message.maxEvents;
+    }
+    if (message.payloadPrefixBytes !== 0) {
+      obj.payloadPrefixBytes = Math.round(message.payloadPrefixBytes);
+    }
+    if (message.maxEventsPerS !== 0) {
+      obj.maxEventsPerS = Math.round(message.maxEventsPerS);
+    }
+    if (message.investigationId !== "") {
+      obj.investigationId = message.investigationId;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ZoomRequest>, I>>(base?: I): ZoomRequest {
+    return ZoomRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ZoomRequest>, I>>(object: I): ZoomRequest {
+    const message = createBaseZoomRequest();
+    message.target = (object.target !== undefined && object.target !== null)
+      ? ZoomTarget.fromPartial(object.target)
+      : undefined;
+    message.probes = object.probes?.map((e) => e) || [];
+    message.ttlS = object.ttlS ?? 0;
+    message.maxEvents = object.maxEvents ?? "0";
+    message.payloadPrefixBytes = object.payloadPrefixBytes ?? 0;
+    message.maxEventsPerS = object.maxEventsPerS ?? 0;
+    message.investigationId = object.investigationId ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelZoomRequest(): CancelZoomRequest {
+  return { zoomId: "", requestedBy: "", reason: "" };
+}
+
+export const CancelZoomRequest: MessageFns<CancelZoomRequest> = {
+  encode(message: CancelZoomRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.zoomId !== "") {
+      writer.uint32(10).string(message.zoomId);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(18).string(message.requestedBy);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelZoomRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelZoomRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.zoomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelZoomRequest {
+    return {
+      zoomId: isSet(object.zoomId)
+        ? globalThis.String(object.zoomId)
+        : isSet(object.zoom_id)
+        ? globalThis.String(object.zoom_id)
+        : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: CancelZoomRequest): unknown {
+    const obj: any = {};
+    if (message.zoomId !== "") {
+      obj.zoomId = message.zoomId;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelZoomRequest>, I>>(base?: I): CancelZoomRequest {
+    return CancelZoomRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelZoomRequest>, I>>(object: I): CancelZoomRequest {
+    const message = createBaseCancelZoomRequest();
+    message.zoomId = object.zoomId ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseListZoomsRequest(): ListZoomsRequest {
+  return { activeOnly: false };
+}
+
+export const ListZoomsRequest: MessageFns<ListZoomsRequest> = {
+  encode(message: ListZoomsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.activeOnly !== false) {
+      writer.uint32(8).bool(message.activeOnly);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListZoomsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListZoomsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.activeOnly = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListZoomsRequest {
+    return {
+      activeOnly: isSet(object.activeOnly)
+        ? globalThis.Boolean(object.activeOnly)
+        : isSet(object.active_only)
+        ? globalThis.Boolean(object.active_only)
+        : false,
+    };
+  },
+
+  toJSON(message: ListZoomsRequest): unknown {
+    const obj: any = {};
+    if (message.activeOnly !== false) {
+      obj.activeOnly = message.activeOnly;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListZoomsRequest>, I>>(base?: I): ListZoomsRequest {
+    return ListZoomsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListZoomsRequest>, I>>(object: I): ListZoomsRequest {
+    const message = createBaseListZoomsRequest();
+    message.activeOnly = object.activeOnly ?? false;
+    return message;
+  },
+};
+
+function createBaseListZoomsResponse(): ListZoomsResponse {
+  return { zooms: [] };
+}
+
+export const ListZoomsResponse: MessageFns<ListZoomsResponse> = {
+  encode(message: ListZoomsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.zooms) {
+      Zoom.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListZoomsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListZoomsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.zooms.push(Zoom.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListZoomsResponse {
+    return { zooms: globalThis.Array.isArray(object?.zooms) ? object.zooms.map((e: any) => Zoom.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: ListZoomsResponse): unknown {
+    const obj: any = {};
+    if (message.zooms?.length) {
+      obj.zooms = message.zooms.map((e) => Zoom.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListZoomsResponse>, I>>(base?: I): ListZoomsResponse {
+    return ListZoomsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListZoomsResponse>, I>>(object: I): ListZoomsResponse {
+    const message = createBaseListZoomsResponse();
+    message.zooms = object.zooms?.map((e) => Zoom.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseZoom(): Zoom {
+  return {
+    id: "",
+    status: 0,
+    reason: "",
+    error: "",
+    target: undefined,
+    targetTgids: [],
+    probes: [],
+    ttlS: 0,
+    maxEvents: "0",
+    maxEventsPerS: 0,
+    payloadPrefixBytes: 0,
+    orderedAtNs: "0",
+    startedAtNs: "0",
+    expiresAtNs: "0",
+    endedAtNs: "0",
+    eventsEmitted: "0",
+    eventsDropped: "0",
+    droppedRate: "0",
+    droppedBudget: "0",
+    droppedRing: "0",
+    attachNs: "0",
+    investigationId: "",
+    requestedBy: "",
+    clientSubject: "",
+    orderReason: "",
+    programs: [],
+    fingerprints: "0",
+  };
+}
+
+export const Zoom: MessageFns<Zoom> = {
+  encode(message: Zoom, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.error !== "") {
+      writer.uint32(34).string(message.error);
+    }
+    if (message.target !== undefined) {
+      ZoomTarget.encode(message.target, writer.uint32(42).fork()).join();
+    }
+    if (message.targetTgids.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.targetTgids) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.probes.length !== 0) {
+      writer.uint32(58).fork();
+      for (const v of message.probes) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.ttlS !== 0) {
+      writer.uint32(64).uint32(message.ttlS);
+    }
+    if (message.maxEvents !== "0") {
+      writer.uint32(72).uint64(message.maxEvents);
+    }
+    if (message.maxEventsPerS !== 0) {
+      writer.uint32(80).uint32(message.maxEventsPerS);
+    }
+    if (message.payloadPrefixBytes !== 0) {
+      writer.uint32(88).uint32(message.payloadPrefixBytes);
+    }
+    if (message.orderedAtNs !== "0") {
+      writer.uint32(96).uint64(message.orderedAtNs);
+    }
+    if (message.startedAtNs !== "0") {
+      writer.uint32(104).uint64(message.startedAtNs);
+    }
+    if (message.expiresAtNs !== "0") {
+      writer.uint32(112).uint64(message.expiresAtNs);
+    }
+    if (message.endedAtNs !== "0") {
+      writer.uint32(120).uint64(message.endedAtNs);
+    }
+    if (message.eventsEmitted !== "0") {
+      writer.uint32(128).uint64(message.eventsEmitted);
+    }
+    if (message.eventsDropped !== "0") {
+      writer.uint32(136).uint64(message.eventsDropped);
+    }
+    if (message.droppedRate !== "0") {
+      writer.uint32(144).uint64(message.droppedRate);
+    }
+    if (message.droppedBudget !== "0") {
+      writer.uint32(152).uint64(message.droppedBudget);
+    }
+    if (message.droppedRing !== "0") {
+      writer.uint32(160).uint64(message.droppedRing);
+    }
+    if (message.attachNs !== "0") {
+      writer.uint32(168).uint64(message.attachNs);
+    }
+    if (message.investigationId !== "") {
+      writer.uint32(178).string(message.investigationId);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(186).string(message.requestedBy);
+    }
+    if (message.clientSubject !== "") {
+      writer.uint32(194).string(message.clientSubject);
+    }
+    if (message.orderReason !== "") {
+      writer.uint32(202).string(message.orderReason);
+    }
+    for (const v of message.programs) {
+      writer.uint32(210).string(v!);
+    }
+    if (message.fingerprints !== "0") {
+      writer.uint32(216).uint64(message.fingerprints);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Zoom {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseZoom();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.target = ZoomTarget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.targetTgids.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.targetTgids.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag === 56) {
+              message.probes.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 58) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.probes.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.ttlS = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.maxEvents = reader.uint64().toString();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.maxEventsPerS = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.payloadPrefixBytes = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.orderedAtNs = reader.uint64().toString();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.startedAtNs = reader.uint64().toString();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.expiresAtNs = reader.uint64().toString();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.endedAtNs = reader.uint64().toString();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.eventsEmitted = reader.uint64().toString();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.eventsDropped = reader.uint64().toString();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.droppedRate = reader.uint64().toString();
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.droppedBudget = reader.uint64().toString();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.droppedRing = reader.uint64().toString();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.attachNs = reader.uint64().toString();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.investigationId = reader.string();
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.clientSubject = reader.string();
+            continue;
+          }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.orderReason = reader.string();
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.programs.push(reader.string());
+            continue;
+          }
+          case 27: {
+            if (tag !== 216) {
+              break;
+            }
+
+            message.fingerprints = reader.uint64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Zoom {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      status: isSet(object.status) ? zoomStatusFromJSON(object.status) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      target: isSet(object.target) ? ZoomTarget.fromJSON(object.target) : undefined,
+      targetTgids: globalThis.Array.isArray(object?.targetTgids)
+        ? object.targetTgids.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.target_tgids)
+        ? object.target_tgids.map((e: any) => globalThis.Number(e))
+        : [],
+      probes: globalThis.Array.isArray(object?.probes) ? object.probes.map((e: any) => probeSetFromJSON(e)) : [],
+      ttlS: isSet(object.ttlS)
+        ? globalThis.Number(object.ttlS)
+        : isSet(object.ttl_s)
+        ? globalThis.Number(object.ttl_s)
+        : 0,
+      maxEvents: isSet(object.maxEvents)
+        ? globalThis.String(object.maxEvents)
+        : isSet(object.max_events)
+        ? globalThis.String(object.max_events)
+        : "0",
+      maxEventsPerS: isSet(object.maxEventsPerS)
+        ? globalThis.Number(object.maxEventsPerS)
+        : isSet(object.max_events_per_s)
+        ? globalThis.Number(object.max_events_per_s)
+        : 0,
+      payloadPrefixBytes: isSet(object.payloadPrefixBytes)
+        ? globalThis.Number(object.payloadPrefixBytes)
+        : isSet(object.payload_prefix_bytes)
+        ? globalThis.Number(object.payload_prefix_bytes)
+        : 0,
+      orderedAtNs: isSet(object.orderedAtNs)
+        ? globalThis.String(object.orderedAtNs)
+        : isSet(object.ordered_at_ns)
+        ? globalThis.String(object.ordered_at_ns)
+        : "0",
+      startedAtNs: isSet(object.startedAtNs)
+        ? globalThis.String(object.startedAtNs)
+        : isSet(object.started_at_ns)
+        ? globalThis.String(object.started_at_ns)
+        : "0",
+      expiresAtNs: isSet(object.expiresAtNs)
+        ? globalThis.String(object.expiresAtNs)
+        : isSet(object.expires_at_ns)
+        ? globalThis.String(object.expires_at_ns)
+        : "0",
+      endedAtNs: isSet(object.endedAtNs)
+        ? globalThis.String(object.endedAtNs)
+        : isSet(object.ended_at_ns)
+        ? globalThis.String(object.ended_at_ns)
+        : "0",
+      eventsEmitted: isSet(object.eventsEmitted)
+        ? globalThis.String(object.eventsEmitted)
+        : isSet(object.events_emitted)
+        ? globalThis.String(object.events_emitted)
+        : "0",
+      eventsDropped: isSet(object.eventsDropped)
+        ? globalThis.String(object.eventsDropped)
+        : isSet(object.events_dropped)
+        ? globalThis.String(object.events_dropped)
+        : "0",
+      droppedRate: isSet(object.droppedRate)
+        ? globalThis.String(object.droppedRate)
+        : isSet(object.dropped_rate)
+        ? globalThis.String(object.dropped_rate)
+        : "0",
+      droppedBudget: isSet(object.droppedBudget)
+        ? globalThis.String(object.droppedBudget)
+        : isSet(object.dropped_budget)
+        ? globalThis.String(object.dropped_budget)
+        : "0",
+      droppedRing: isSet(object.droppedRing)
+        ? globalThis.String(object.droppedRing)
+        : isSet(object.dropped_ring)
+        ? globalThis.String(object.dropped_ring)
+        : "0",
+      attachNs: isSet(object.attachNs)
+        ? globalThis.String(object.attachNs)
+        : isSet(object.attach_ns)
+        ? globalThis.String(object.attach_ns)
+        : "0",
+      investigationId: isSet(object.investigationId)
+        ? globalThis.String(object.investigationId)
+        : isSet(object.investigation_id)
+        ? globalThis.String(object.investigation_id)
+        : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      clientSubject: isSet(object.clientSubject)
+        ? globalThis.String(object.clientSubject)
+        : isSet(object.client_subject)
+        ? globalThis.String(object.client_subject)
+        : "",
+      orderReason: isSet(object.orderReason)
+        ? globalThis.String(object.orderReason)
+        : isSet(object.order_reason)
+        ? globalThis.String(object.order_reason)
+        : "",
+      programs: globalThis.Array.isArray(object?.programs)
+        ? object.programs.map((e: any) => globalThis.String(e))
+        : [],
+      fingerprints: isSet(object.fingerprints) ? globalThis.String(object.fingerprints) : "0",
+    };
+  },
+
+  toJSON(message: Zoom): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.status !== 0) {
+      obj.status = zoomStatusToJSON(message.status);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.target !== undefined) {
+      obj.target = ZoomTarget.toJSON(message.target);
+    }
+    if (message.targetTgids?.length) {
+      obj.targetTgids = message.targetTgids.map((e) => Math.round(e));
+    }
+    if (message.probes?.length) {
+      obj.probes = message.probes.map((e) => probeSetToJSON(e));
+    }
+    if (message.ttlS !== 0) {
+      obj.ttlS = Math.round(message.ttlS);
+    }
+    if (message.maxEvents !== "0") {
+      obj.maxEvents = message.maxEvents;
+    }
+    if (message.maxEventsPerS !== 0) {
+      obj.maxEventsPerS = Math.round(message.maxEventsPerS);
+    }
+    if (message.payloadPrefixBytes !== 0) {
+      obj.payloadPrefixBytes = Math.round(message.payloadPrefixBytes);
+    }
+    if (message.orderedAtNs !== "0") {
+      obj.orderedAtNs = message.orderedAtNs;
+    }
+    if (message.startedAtNs !== "0") {
+      obj.startedAtNs = message.startedAtNs;
+    }
+    if (message.expiresAtNs !== "0") {
+      obj.expiresAtNs = message.expiresAtNs;
+    }
+    if (message.endedAtNs !== "0") {
+      obj.endedAtNs = message.endedAtNs;
+    }
+    if (message.eventsEmitted !== "0") {
+      obj.eventsEmitted = message.eventsEmitted;
+    }
+    if (message.eventsDropped !== "0") {
+      obj.eventsDropped = message.eventsDropped;
+    }
+    if (message.droppedRate !== "0") {
+      obj.droppedRate = message.droppedRate;
+    }
+    if (message.droppedBudget !== "0") {
+      obj.droppedBudget = message.droppedBudget;
+    }
+    if (message.droppedRing !== "0") {
+      obj.droppedRing = message.droppedRing;
+    }
+    if (message.attachNs !== "0") {
+      obj.attachNs = message.attachNs;
+    }
+    if (message.investigationId !== "") {
+      obj.investigationId = message.investigationId;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.clientSubject !== "") {
+      obj.clientSubject = message.clientSubject;
+    }
+    if (message.orderReason !== "") {
+      obj.orderReason = message.orderReason;
+    }
+    if (message.programs?.length) {
+      obj.programs = message.programs;
+    }
+    if (message.fingerprints !== "0") {
+      obj.fingerprints = message.fingerprints;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Zoom>, I>>(base?: I): Zoom {
+    return Zoom.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Zoom>, I>>(object: I): Zoom {
+    const message = createBaseZoom();
+    message.id = object.id ?? "";
+    message.status = object.status ?? 0;
+    message.reason = object.reason ?? "";
+    message.error = object.error ?? "";
+    message.target = (object.target !== undefined && object.target !== null)
+      ? ZoomTarget.fromPartial(object.target)
+      : undefined;
+    message.targetTgids = object.targetTgids?.map((e) => e) || [];
+    message.probes = object.probes?.map((e) => e) || [];
+    message.ttlS = object.ttlS ?? 0;
+    message.maxEvents = object.maxEvents ?? "0";
+    message.maxEventsPerS = object.maxEventsPerS ?? 0;
+    message.payloadPrefixBytes = object.payloadPrefixBytes ?? 0;
+    message.orderedAtNs = object.orderedAtNs ?? "0";
+    message.startedAtNs = object.startedAtNs ?? "0";
+    message.expiresAtNs = object.expiresAtNs ?? "0";
+    message.endedAtNs = object.endedAtNs ?? "0";
+    message.eventsEmitted = object.eventsEmitted ?? "0";
+    message.eventsDropped = object.eventsDropped ?? "0";
+    message.droppedRate = object.droppedRate ?? "0";
+    message.droppedBudget = object.droppedBudget ?? "0";
+    message.droppedRing = object.droppedRing ?? "0";
+    message.attachNs = object.attachNs ?? "0";
+    message.investigationId = object.investigationId ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    message.clientSubject = object.clientSubject ?? "";
+    message.orderReason = object.orderReason ?? "";
+    message.programs = object.programs?.map((e) => e) || [];
+    message.fingerprints = object.fingerprints ?? "0";
+    return message;
+  },
+};
+
+function createBaseZoomState(): ZoomState {
+  return { zoom: undefined };
+}
+
+export const ZoomState: MessageFns<ZoomState> = {
+  encode(message: ZoomState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.zoom !== undefined) {
+      Zoom.encode(message.zoom, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ZoomState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseZoomState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.zoom = Zoom.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ZoomState {
+    return { zoom: isSet(object.zoom) ? Zoom.fromJSON(object.zoom) : undefined };
+  },
+
+  toJSON(message: ZoomState): unknown {
+    const obj: any = {};
+    if (message.zoom !== undefined) {
+      obj.zoom = Zoom.toJSON(message.zoom);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ZoomState>, I>>(base?: I): ZoomState {
+    return ZoomState.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ZoomState>, I>>(object: I): ZoomState {
+    const message = createBaseZoomState();
+    message.zoom = (object.zoom !== undefined && object.zoom !== null) ? Zoom.fromPartial(object.zoom) : undefined;
+    return message;
+  },
+};
+
+function createBaseIoUringOp(): IoUringOp {
+  return {
+    opcode: "",
+    opcodeNumber: 0,
+    fd: 0,
+    fixedFile: false,
+    path: "",
+    address: "",
+    port: 0,
+    localAddress: "",
+    localPort: 0,
+    socketCookie: "0",
+    result: "0",
+    length: "0",
+    bytes: "0",
+    payloadPrefix: Buffer.alloc(0),
+    userData: "0",
+    submitNs: "0",
+    completeNs: "0",
+    sqpoll: false,
+    ioWorker: false,
+    submitTid: 0,
+    openFlags: 0,
+    pathTruncated: false,
+    completed: false,
+  };
+}
+
+export const IoUringOp: MessageFns<IoUringOp> = {
+  encode(message: IoUringOp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.opcode !== "") {
+      writer.uint32(10).string(message.opcode);
+    }
+    if (message.opcodeNumber !== 0) {
+      writer.uint32(16).uint32(message.opcodeNumber);
+    }
+    if (message.fd !== 0) {
+      writer.uint32(24).int32(message.fd);
+    }
+    if (message.fixedFile !== false) {
+      writer.uint32(32).bool(message.fixedFile);
+    }
+    if (message.path !== "") {
+      writer.uint32(42).string(message.path);
+    }
+    if (message.address !== "") {
+      writer.uint32(50).string(message.address);
+    }
+    if (message.port !== 0) {
+      writer.uint32(56).uint32(message.port);
+    }
+    if (message.localAddress !== "") {
+      writer.uint32(66).string(message.localAddress);
+    }
+    if (message.localPort !== 0) {
+      writer.uint32(72).uint32(message.localPort);
+    }
+    if (message.socketCookie !== "0") {
+      writer.uint32(80).uint64(message.socketCookie);
+    }
+    if (message.result !== "0") {
+      writer.uint32(88).int64(message.result);
+    }
+    if (message.length !== "0") {
+      writer.uint32(96).uint64(message.length);
+    }
+    if (message.bytes !== "0") {
+      writer.uint32(104).uint64(message.bytes);
+    }
+    if (message.payloadPrefix.length !== 0) {
+      writer.uint32(114).bytes(message.payloadPrefix);
+    }
+    if (message.userData !== "0") {
+      writer.uint32(120).uint64(message.userData);
+    }
+    if (message.submitNs !== "0") {
+      writer.uint32(128).uint64(message.submitNs);
+    }
+    if (message.completeNs !== "0") {
+      writer.uint32(136).uint64(message.completeNs);
+    }
+    if (message.sqpoll !== false) {
+      writer.uint32(144).bool(message.sqpoll);
+    }
+    if (message.ioWorker !== false) {
+      writer.uint32(152).bool(message.ioWorker);
+    }
+    if (message.submitTid !== 0) {
+      writer.uint32(160).uint32(message.submitTid);
+    }
+    if (message.openFlags !== 0) {
+      writer.uint32(168).uint32(message.openFlags);
+    }
+    if (message.pathTruncated !== false) {
+      writer.uint32(176).bool(message.pathTruncated);
+    }
+    if (message.completed !== false) {
+      writer.uint32(184).bool(message.completed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IoUringOp {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIoUringOp();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.opcode = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.opcodeNumber = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.fd = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.fixedFile = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.localAddress = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.localPort = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.socketCookie = reader.uint64().toString();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.result = reader.int64().toString();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.length = reader.uint64().toString();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.bytes = reader.uint64().toString();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.payloadPrefix = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.userData = reader.uint64().toString();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.submitNs = reader.uint64().toString();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.completeNs = reader.uint64().toString();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.sqpoll = reader.bool();
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.ioWorker = reader.bool();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.submitTid = reader.uint32();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.openFlags = reader.uint32();
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.pathTruncated = reader.bool();
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.completed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IoUringOp {
+    return {
+      opcode: isSet(object.opcode) ? globalThis.String(object.opcode) : "",
+      opcodeNumber: isSet(object.opcodeNumber)
+        ? globalThis.Number(object.opcodeNumber)
+        : isSet(object.opcode_number)
+        ? globalThis.Number(object.opcode_number)
+        : 0,
+      fd: isSet(object.fd) ? globalThis.Number(object.fd) : 0,
+      fixedFile: isSet(object.fixedFile)
+        ? globalThis.Boolean(object.fixedFile)
+        : isSet(object.fixed_file)
+        ? globalThis.Boolean(object.fixed_file)
+        : false,
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      localAddress: isSet(object.localAddress)
+        ? globalThis.String(object.localAddress)
+        : isSet(object.local_address)
+        ? globalThis.String(object.local_address)
+        : "",
+      localPort: isSet(object.localPort)
+        ? globalThis.Number(object.localPort)
+        : isSet(object.local_port)
+        ? globalThis.Number(object.local_port)
+        : 0,
+      socketCookie: isSet(object.socketCookie)
+        ? globalThis.String(object.socketCookie)
+        : isSet(object.socket_cookie)
+        ? globalThis.String(object.socket_cookie)
+        : "0",
+      result: isSet(object.result) ? globalThis.String(object.result) : "0",
+      length: isSet(object.length) ? globalThis.String(object.length) : "0",
+      bytes: isSet(object.bytes) ? globalThis.String(object.bytes) : "0",
+      payloadPrefix: isSet(object.payloadPrefix)
+        ? Buffer.from(bytesFromBase64(object.payloadPrefix))
+        : isSet(object.payload_prefix)
+        ? Buffer.from(bytesFromBase64(object.payload_prefix))
+        : Buffer.alloc(0),
+      userData: isSet(object.userData)
+        ? globalThis.String(object.userData)
+        : isSet(object.user_data)
+        ? globalThis.String(object.user_data)
+        : "0",
+      submitNs: isSet(object.submitNs)
+        ? globalThis.String(object.submitNs)
+        : isSet(object.submit_ns)
+        ? globalThis.String(object.submit_ns)
+        : "0",
+      completeNs: isSet(object.completeNs)
+        ? globalThis.String(object.completeNs)
+        : isSet(object.complete_ns)
+        ? globalThis.String(object.complete_ns)
+        : "0",
+      sqpoll: isSet(object.sqpoll) ? globalThis.Boolean(object.sqpoll) : false,
+      ioWorker: isSet(object.ioWorker)
+        ? globalThis.Boolean(object.ioWorker)
+        : isSet(object.io_worker)
+        ? globalThis.Boolean(object.io_worker)
+        : false,
+      submitTid: isSet(object.submitTid)
+        ? globalThis.Number(object.submitTid)
+        : isSet(object.submit_tid)
+        ? globalThis.Number(object.submit_tid)
+        : 0,
+      openFlags: isSet(object.openFlags)
+        ? globalThis.Number(object.openFlags)
+        : isSet(object.open_flags)
+        ? globalThis.Number(object.open_flags)
+        : 0,
+      pathTruncated: isSet(object.pathTruncated)
+        ? globalThis.Boolean(object.pathTruncated)
+        : isSet(object.path_truncated)
+        ? globalThis.Boolean(object.path_truncated)
+        : false,
+      completed: isSet(object.completed) ? globalThis.Boolean(object.completed) : false,
+    };
+  },
+
+  toJSON(message: IoUringOp): unknown {
+    const obj: any = {};
+    if (message.opcode !== "") {
+      obj.opcode = message.opcode;
+    }
+    if (message.opcodeNumber !== 0) {
+      obj.opcodeNumber = Math.round(message.opcodeNumber);
+    }
+    if (message.fd !== 0) {
+      obj.fd = Math.round(message.fd);
+    }
+    if (message.fixedFile !== false) {
+      obj.fixedFile = message.fixedFile;
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.localAddress !== "") {
+      obj.localAddress = message.localAddress;
+    }
+    if (message.localPort !== 0) {
+      obj.localPort = Math.round(message.localPort);
+    }
+    if (message.socketCookie !== "0") {
+      obj.socketCookie = message.socketCookie;
+    }
+    if (message.result !== "0") {
+      obj.result = message.result;
+    }
+    if (message.length !== "0") {
+      obj.length = message.length;
+    }
+    if (message.bytes !== "0") {
+      obj.bytes = message.bytes;
+    }
+    if (message.payloadPrefix.length !== 0) {
+      obj.payloadPrefix = base64FromBytes(message.payloadPrefix);
+    }
+    if (message.userData !== "0") {
+      obj.userData = message.userData;
+    }
+    if (message.submitNs !== "0") {
+      obj.submitNs = message.submitNs;
+    }
+    if (message.completeNs !== "0") {
+      obj.completeNs = message.completeNs;
+    }
+    if (message.sqpoll !== false) {
+      obj.sqpoll = message.sqpoll;
+    }
+    if (message.ioWorker !== false) {
+      obj.ioWorker = message.ioWorker;
+    }
+    if (message.submitTid !== 0) {
+      obj.submitTid = Math.round(message.submitTid);
+    }
+    if (message.openFlags !== 0) {
+      obj.openFlags = Math.round(message.openFlags);
+    }
+    if (message.pathTruncated !== false) {
+      obj.pathTruncated = message.pathTruncated;
+    }
+    if (message.completed !== false) {
+      obj.completed = message.completed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IoUringOp>, I>>(base?: I): IoUringOp {
+    return IoUringOp.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IoUringOp>, I>>(object: I): IoUringOp {
+    const message = createBaseIoUringOp();
+    message.opcode = object.opcode ?? "";
+    message.opcodeNumber = object.opcodeNumber ?? 0;
+    message.fd = object.fd ?? 0;
+    message.fixedFile = object.fixedFile ?? false;
+    message.path = object.path ?? "";
+    message.address = object.address ?? "";
+    message.port = object.port ?? 0;
+    message.localAddress = object.localAddress ?? "";
+    message.localPort = object.localPort ?? 0;
+    message.socketCookie = object.socketCookie ?? "0";
+    message.result = object.result ?? "0";
+    message.length = object.length ?? "0";
+    message.bytes = object.bytes ?? "0";
+    message.payloadPrefix = object.payloadPrefix ?? Buffer.alloc(0);
+    message.userData = object.userData ?? "0";
+    message.submitNs = object.submitNs ?? "0";
+    message.completeNs = object.completeNs ?? "0";
+    message.sqpoll = object.sqpoll ?? false;
+    message.ioWorker = object.ioWorker ?? false;
+    message.submitTid = object.submitTid ?? 0;
+    message.openFlags = object.openFlags ?? 0;
+    message.pathTruncated = object.pathTruncated ?? false;
+    message.completed = object.completed ?? false;
+    return message;
+  },
+};
+
+function createBaseSocketEvent(): SocketEvent {
+  return {
+    op: 0,
+    socketCookie: "0",
+    address: "",
+    port: 0,
+    localAddress: "",
+    localPort: 0,
+    protocol: "",
+    bytes: "0",
+    payloadPrefix: Buffer.alloc(0),
+    via: 0,
+    oldState: "",
+    newState: "",
+  };
+}
+
+export const SocketEvent: MessageFns<SocketEvent> = {
+  encode(message: SocketEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.op !== 0) {
+      writer.uint32(8).int32(message.op);
+    }
+    if (message.socketCookie !== "0") {
+      writer.uint32(16).uint64(message.socketCookie);
+    }
+    if (message.address !== "") {
+      writer.uint32(26).string(message.address);
+    }
+    if (message.port !== 0) {
+      writer.uint32(32).uint32(message.port);
+    }
+    if (message.localAddress !== "") {
+      writer.uint32(42).string(message.localAddress);
+    }
+    if (message.localPort !== 0) {
+      writer.uint32(48).uint32(message.localPort);
+    }
+    if (message.protocol !== "") {
+      writer.uint32(58).string(message.protocol);
+    }
+    if (message.bytes !== "0") {
+      writer.uint32(64).uint64(message.bytes);
+    }
+    if (message.payloadPrefix.length !== 0) {
+      writer.uint32(74).bytes(message.payloadPrefix);
+    }
+    if (message.via !== 0) {
+      writer.uint32(80).int32(message.via);
+    }
+    if (message.oldState !== "") {
+      writer.uint32(90).string(message.oldState);
+    }
+    if (message.newState !== "") {
+      writer.uint32(98).string(message.newState);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SocketEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSocketEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.op = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.socketCookie = reader.uint64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.localAddress = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.localPort = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.protocol = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.bytes = reader.uint64().toString();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.payloadPrefix = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.via = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.oldState = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.newState = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SocketEvent {
+    return {
+      op: isSet(object.op) ? socketOpFromJSON(object.op) : 0,
+      socketCookie: isSet(object.socketCookie)
+        ? globalThis.String(object.socketCookie)
+        : isSet(object.socket_cookie)
+        ? globalThis.String(object.socket_cookie)
+        : "0",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      localAddress: isSet(object.localAddress)
+        ? globalThis.String(object.localAddress)
+        : isSet(object.local_address)
+        ? globalThis.String(object.local_address)
+        : "",
+      localPort: isSet(object.localPort)
+        ? globalThis.Number(object.localPort)
+        : isSet(object.local_port)
+        ? globalThis.Number(object.local_port)
+        : 0,
+      protocol: isSet(object.protocol) ? globalThis.String(object.protocol) : "",
+      bytes: isSet(object.bytes) ? globalThis.String(object.bytes) : "0",
+      payloadPrefix: isSet(object.payloadPrefix)
+        ? Buffer.from(bytesFromBase64(object.payloadPrefix))
+        : isSet(object.payload_prefix)
+        ? Buffer.from(bytesFromBase64(object.payload_prefix))
+        : Buffer.alloc(0),
+      via: isSet(object.via) ? evidenceViaFromJSON(object.via) : 0,
+      oldState: isSet(object.oldState)
+        ? globalThis.String(object.oldState)
+        : isSet(object.old_state)
+        ? globalThis.String(object.old_state)
+        : "",
+      newState: isSet(object.newState)
+        ? globalThis.String(object.newState)
+        : isSet(object.new_state)
+        ? globalThis.String(object.new_state)
+        : "",
+    };
+  },
+
+  toJSON(message: SocketEvent): unknown {
+    const obj: any = {};
+    if (message.op !== 0) {
+      obj.op = socketOpToJSON(message.op);
+    }
+    if (message.socketCookie !== "0") {
+      obj.socketCookie = message.socketCookie;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.localAddress !== "") {
+      obj.localAddress = message.localAddress;
+    }
+    if (message.localPort !== 0) {
+      obj.localPort = Math.round(message.localPort);
+    }
+    if (message.protocol !== "") {
+      obj.protocol = message.protocol;
+    }
+    if (message.bytes !== "0") {
+      obj.bytes = message.bytes;
+    }
+    if (message.payloadPrefix.length !== 0) {
+      obj.payloadPrefix = base64FromBytes(message.payloadPrefix);
+    }
+    if (message.via !== 0) {
+      obj.via = evidenceViaToJSON(message.via);
+    }
+    if (message.oldState !== "") {
+      obj.oldState = message.oldState;
+    }
+    if (message.newState !== "") {
+      obj.newState = message.newState;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SocketEvent>, I>>(base?: I): SocketEvent {
+    return SocketEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SocketEvent>, I>>(object: I): SocketEvent {
+    const message = createBaseSocketEvent();
+    message.op = object.op ?? 0;
+    message.socketCookie = object.socketCookie ?? "0";
+    message.address = object.address ?? "";
+    message.port = object.port ?? 0;
+    message.localAddress = object.localAddress ?? "";
+    message.localPort = object.localPort ?? 0;
+    message.protocol = object.protocol ?? "";
+    message.bytes = object.bytes ?? "0";
+    message.payloadPrefix = object.payloadPrefix ?? Buffer.alloc(0);
+    message.via = object.via ?? 0;
+    message.oldState = object.oldState ?? "";
+    message.newState = object.newState ?? "";
+    return message;
+  },
+};
+
+function createBaseFileAccess(): FileAccess {
+  return { op: 0, path: "", flags: 0, bytes: "0", via: 0, fd: 0, result: "0", pathTruncated: false };
+}
+
+export const FileAccess: MessageFns<FileAccess> = {
+  encode(message: FileAccess, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.op !== 0) {
+      writer.uint32(8).int32(message.op);
+    }
+    if (message.path !== "") {
+      writer.uint32(18).string(message.path);
+    }
+    if (message.flags !== 0) {
+      writer.uint32(24).uint32(message.flags);
+    }
+    if (message.bytes !== "0") {
+      writer.uint32(32).uint64(message.bytes);
+    }
+    if (message.via !== 0) {
+      writer.uint32(40).int32(message.via);
+    }
+    if (message.fd !== 0) {
+      writer.uint32(48).int32(message.fd);
+    }
+    if (message.result !== "0") {
+      writer.uint32(56).int64(message.result);
+    }
+    if (message.pathTruncated !== false) {
+      writer.uint32(64).bool(message.pathTruncated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FileAccess {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFileAccess();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.op = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.flags = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.bytes = reader.uint64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.via = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.fd = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.result = reader.int64().toString();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.pathTruncated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FileAccess {
+    return {
+      op: isSet(object.op) ? fileOpFromJSON(object.op) : 0,
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      flags: isSet(object.flags) ? globalThis.Number(object.flags) : 0,
+      bytes: isSet(object.bytes) ? globalThis.String(object.bytes) : "0",
+      via: isSet(object.via) ? evidenceViaFromJSON(object.via) : 0,
+      fd: isSet(object.fd) ? globalThis.Number(object.fd) : 0,
+      result: isSet(object.result) ? globalThis.String(object.result) : "0",
+      pathTruncated: isSet(object.pathTruncated)
+        ? globalThis.Boolean(object.pathTruncated)
+        : isSet(object.path_truncated)
+        ? globalThis.Boolean(object.path_truncated)
+        : false,
+    };
+  },
+
+  toJSON(message: FileAccess): unknown {
+    const obj: any = {};
+    if (message.op !== 0) {
+      obj.op = fileOpToJSON(message.op);
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.flags !== 0) {
+      obj.flags = Math.round(message.flags);
+    }
+    if (message.bytes !== "0") {
+      obj.bytes = message.bytes;
+    }
+    if (message.via !== 0) {
+      obj.via = evidenceViaToJSON(message.via);
+    }
+    if (message.fd !== 0) {
+      obj.fd = Math.round(message.fd);
+    }
+    if (message.result !== "0") {
+      obj.result = message.result;
+    }
+    if (message.pathTruncated !== false) {
+      obj.pathTruncated = message.pathTruncated;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FileAccess>, I>>(base?: I): FileAccess {
+    return FileAccess.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FileAccess>, I>>(object: I): FileAccess {
+    const message = createBaseFileAccess();
+    message.op = object.op ?? 0;
+    message.path = object.path ?? "";
+    message.flags = object.flags ?? 0;
+    message.bytes = object.bytes ?? "0";
+    message.via = object.via ?? 0;
+    message.fd = object.fd ?? 0;
+    message.result = object.result ?? "0";
+    message.pathTruncated = object.pathTruncated ?? false;
+    return message;
+  },
+};
+
+function createBaseCodeFingerprint(): CodeFingerprint {
+  return {
+    path: "",
+    kind: 0,
+    language: "",
+    runtime: "",
+    evidence: [],
+    buildId: "",
+    sha256: "",
+    size: "0",
+    mappedAtNs: "0",
+    goVersion: "",
+    goModule: "",
+    mapAddress: "0",
+    error: "",
+    cached: false,
+  };
+}
+
+export const CodeFingerprint: MessageFns<CodeFingerprint> = {
+  encode(message: CodeFingerprint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(16).int32(message.kind);
+    }
+    if (message.language !== "") {
+      writer.uint32(26).string(message.language);
+    }
+    if (message.runtime !== "") {
+      writer.uint32(34).string(message.runtime);
+    }
+    for (const v of message.evidence) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.buildId !== "") {
+      writer.uint32(50).string(message.buildId);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(58).string(message.sha256);
+    }
+    if (message.size !== "0") {
+      writer.uint32(64).uint64(message.size);
+    }
+    if (message.mappedAtNs !== "0") {
+      writer.uint32(72).uint64(message.mappedAtNs);
+    }
+    if (message.goVersion !== "") {
+      writer.uint32(82).string(message.goVersion);
+    }
+    if (message.goModule !== "") {
+      writer.uint32(90).string(message.goModule);
+    }
+    if (message.mapAddress !== "0") {
+      writer.uint32(96).uint64(message.mapAddress);
+    }
+    if (message.error !== "") {
+      writer.uint32(106).string(message.error);
+    }
+    if (message.cached !== false) {
+      writer.uint32(112).bool(message.cached);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CodeFingerprint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCodeFingerprint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.runtime = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.evidence.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.buildId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.size = reader.uint64().toString();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.mappedAtNs = reader.uint64().toString();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.goVersion = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.goModule = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.mapAddress = reader.uint64().toString();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.cached = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CodeFingerprint {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      kind: isSet(object.kind) ? codeKindFromJSON(object.kind) : 0,
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
+      runtime: isSet(object.runtime) ? globalThis.String(object.runtime) : "",
+      evidence: globalThis.Array.isArray(object?.evidence) ? object.evidence.map((e: any) => globalThis.String(e)) : [],
+      buildId: isSet(object.buildId)
+        ? globalThis.String(object.buildId)
+        : isSet(object.build_id)
+        ? globalThis.String(object.build_id)
+        : "",
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      size: isSet(object.size) ? globalThis.String(object.size) : "0",
+      mappedAtNs: isSet(object.mappedAtNs)
+        ? globalThis.String(object.mappedAtNs)
+        : isSet(object.mapped_at_ns)
+        ? globalThis.String(object.mapped_at_ns)
+        : "0",
+      goVersion: isSet(object.goVersion)
+        ? globalThis.String(object.goVersion)
+        : isSet(object.go_version)
+        ? globalThis.String(object.go_version)
+        : "",
+      goModule: isSet(object.goModule)
+        ? globalThis.String(object.goModule)
+        : isSet(object.go_module)
+        ? globalThis.String(object.go_module)
+        : "",
+      mapAddress: isSet(object.mapAddress)
+        ? globalThis.String(object.mapAddress)
+        : isSet(object.map_address)
+        ? globalThis.String(object.map_address)
+        : "0",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      cached: isSet(object.cached) ? globalThis.Boolean(object.cached) : false,
+    };
+  },
+
+  toJSON(message: CodeFingerprint): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.kind !== 0) {
+      obj.kind = codeKindToJSON(message.kind);
+    }
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    if (message.runtime !== "") {
+      obj.runtime = message.runtime;
+    }
+    if (message.evidence?.length) {
+      obj.evidence = message.evidence;
+    }
+    if (message.buildId !== "") {
+      obj.buildId = message.buildId;
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    if (message.size !== "0") {
+      obj.size = message.size;
+    }
+    if (message.mappedAtNs !== "0") {
+      obj.mappedAtNs = message.mappedAtNs;
+    }
+    if (message.goVersion !== "") {
+      obj.goVersion = message.goVersion;
+    }
+    if (message.goModule !== "") {
+      obj.goModule = message.goModule;
+    }
+    if (message.mapAddress !== "0") {
+      obj.mapAddress = message.mapAddress;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.cached !== false) {
+      obj.cached = message.cached;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CodeFingerprint>, I>>(base?: I): CodeFingerprint {
+    return CodeFingerprint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CodeFingerprint>, I>>(object: I): CodeFingerprint {
+    const message = createBaseCodeFingerprint();
+    message.path = object.path ?? "";
+    message.kind = object.kind ?? 0;
+    message.language = object.language ?? "";
+    message.runtime = object.runtime ?? "";
+    message.evidence = object.evidence?.map((e) => e) || [];
+    message.buildId = object.buildId ?? "";
+    message.sha256 = object.sha256 ?? "";
+    message.size = object.size ?? "0";
+    message.mappedAtNs = object.mappedAtNs ?? "0";
+    message.goVersion = object.goVersion ?? "";
+    message.goModule = object.goModule ?? "";
+    message.mapAddress = object.mapAddress ?? "0";
+    message.error = object.error ?? "";
+    message.cached = object.cached ?? false;
+    return message;
+  },
+};
+
 function createBaseStatusRequest(): StatusRequest {
   return {};
 }
@@ -2830,6 +6318,9 @@ function createBaseSensorStatus(): SensorStatus {
     startedAtNs: "0",
     version: "",
     recording: "",
+    zooms: [],
+    zoomProgramsAttached: 0,
+    zoomNote: "",
   };
 }
 
@@ -2882,6 +6373,15 @@ export const SensorStatus: MessageFns<SensorStatus> = {
     }
     if (message.recording !== "") {
       writer.uint32(130).string(message.recording);
+    }
+    for (const v of message.zooms) {
+      Zoom.encode(v!, writer.uint32(138).fork()).join();
+    }
+    if (message.zoomProgramsAttached !== 0) {
+      writer.uint32(144).uint32(message.zoomProgramsAttached);
+    }
+    if (message.zoomNote !== "") {
+      writer.uint32(154).string(message.zoomNote);
     }
     return writer;
   },
@@ -3027,6 +6527,30 @@ export const SensorStatus: MessageFns<SensorStatus> = {
             message.recording = reader.string();
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.zooms.push(Zoom.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.zoomProgramsAttached = reader.uint32();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.zoomNote = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3095,6 +6619,19 @@ export const SensorStatus: MessageFns<SensorStatus> = {
         : "0",
       version: isSet(object.version) ? globalThis.String(object.version) : "",
       recording: isSet(object.recording) ? globalThis.String(object.recording) : "",
+      zooms: globalThis.Array.isArray(object?.zooms)
+        ? object.zooms.map((e: any) => Zoom.fromJSON(e))
+        : [],
+      zoomProgramsAttached: isSet(object.zoomProgramsAttached)
+        ? globalThis.Number(object.zoomProgramsAttached)
+        : isSet(object.zoom_programs_attached)
+        ? globalThis.Number(object.zoom_programs_attached)
+        : 0,
+      zoomNote: isSet(object.zoomNote)
+        ? globalThis.String(object.zoomNote)
+        : isSet(object.zoom_note)
+        ? globalThis.String(object.zoom_note)
+        : "",
     };
   },
 
@@ -3148,6 +6685,15 @@ export const SensorStatus: MessageFns<SensorStatus> = {
     if (message.recording !== "") {
       obj.recording = message.recording;
     }
+    if (message.zooms?.length) {
+      obj.zooms = message.zooms.map((e) => Zoom.toJSON(e));
+    }
+    if (message.zoomProgramsAttached !== 0) {
+      obj.zoomProgramsAttached = Math.round(message.zoomProgramsAttached);
+    }
+    if (message.zoomNote !== "") {
+      obj.zoomNote = message.zoomNote;
+    }
     return obj;
   },
 
@@ -3172,6 +6718,9 @@ export const SensorStatus: MessageFns<SensorStatus> = {
     message.startedAtNs = object.startedAtNs ?? "0";
     message.version = object.version ?? "";
     message.recording = object.recording ?? "";
+    message.zooms = object.zooms?.map((e) => Zoom.fromPartial(e)) || [];
+    message.zoomProgramsAttached = object.zoomProgramsAttached ?? 0;
+    message.zoomNote = object.zoomNote ?? "";
     return message;
   },
 };
@@ -3470,7 +7019,7 @@ export const SensorService = {
     responseSerialize: (value: EventBatch): Buffer => Buffer.from(EventBatch.encode(value).finish()),
     responseDeserialize: (value: Buffer): EventBatch => EventBatch.decode(value),
   },
-  /** What the sensor is and how it is doing: kernel, BTF, programs, drops, uptime. */
+  /** What the sensor is and how it is doing: kernel, BTF, programs, drops, uptime, zooms. */
   status: {
     path: "/soc.sensor.v1.Sensor/Status" as const,
     requestStream: false as const,
@@ -3480,20 +7029,78 @@ export const SensorService = {
     responseSerialize: (value: SensorStatus): Buffer => Buffer.from(SensorStatus.encode(value).finish()),
     responseDeserialize: (value: Buffer): SensorStatus => SensorStatus.decode(value),
   },
+  /**
+   * Orders an adaptive zoom-in: targeted probes on one process (image, tgid) or cgroup of this
+   * node, bounded by the sensor's own policy (probe sets allowed, TTL, event budget, rate) and
+   * ended by the sensor itself (TTL, budget, cancel) whether or not the client is still there.
+   * Refusals: NOT_FOUND (unknown target), PERMISSION_DENIED (probe set not allowed, the sensor's
+   * own processes), INVALID_ARGUMENT (a bound exceeded: the message names the limit),
+   * RESOURCE_EXHAUSTED (too many concurrent zooms), ALREADY_EXISTS (a target already zoomed),
+   * FAILED_PRECONDITION (no kernel side: a replaying sensor).
+   */
+  zoomIn: {
+    path: "/soc.sensor.v1.Sensor/ZoomIn" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ZoomRequest): Buffer => Buffer.from(ZoomRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ZoomRequest => ZoomRequest.decode(value),
+    responseSerialize: (value: Zoom): Buffer => Buffer.from(Zoom.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Zoom => Zoom.decode(value),
+  },
+  /**
+   * Ends a zoom at once (its probes stop emitting before the call returns). Cancelling a zoom
+   * that already ended returns it unchanged.
+   */
+  cancelZoom: {
+    path: "/soc.sensor.v1.Sensor/CancelZoom" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelZoomRequest): Buffer => Buffer.from(CancelZoomRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelZoomRequest => CancelZoomRequest.decode(value),
+    responseSerialize: (value: Zoom): Buffer => Buffer.from(Zoom.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Zoom => Zoom.decode(value),
+  },
+  /** Zooms of this sensor run: active ones and the most recent ended ones. */
+  listZooms: {
+    path: "/soc.sensor.v1.Sensor/ListZooms" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListZoomsRequest): Buffer => Buffer.from(ListZoomsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListZoomsRequest => ListZoomsRequest.decode(value),
+    responseSerialize: (value: ListZoomsResponse): Buffer => Buffer.from(ListZoomsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListZoomsResponse => ListZoomsResponse.decode(value),
+  },
 } as const;
 
 export interface SensorServer extends UntypedServiceImplementation {
   /** Streams event batches after `since_seq`. Never ends on its own while the sensor runs. */
   watch: handleServerStreamingCall<WatchRequest, EventBatch>;
-  /** What the sensor is and how it is doing: kernel, BTF, programs, drops, uptime. */
+  /** What the sensor is and how it is doing: kernel, BTF, programs, drops, uptime, zooms. */
   status: handleUnaryCall<StatusRequest, SensorStatus>;
+  /**
+   * Orders an adaptive zoom-in: targeted probes on one process (image, tgid) or cgroup of this
+   * node, bounded by the sensor's own policy (probe sets allowed, TTL, event budget, rate) and
+   * ended by the sensor itself (TTL, budget, cancel) whether or not the client is still there.
+   * Refusals: NOT_FOUND (unknown target), PERMISSION_DENIED (probe set not allowed, the sensor's
+   * own processes), INVALID_ARGUMENT (a bound exceeded: the message names the limit),
+   * RESOURCE_EXHAUSTED (too many concurrent zooms), ALREADY_EXISTS (a target already zoomed),
+   * FAILED_PRECONDITION (no kernel side: a replaying sensor).
+   */
+  zoomIn: handleUnaryCall<ZoomRequest, Zoom>;
+  /**
+   * Ends a zoom at once (its probes stop emitting before the call returns). Cancelling a zoom
+   * that already ended returns it unchanged.
+   */
+  cancelZoom: handleUnaryCall<CancelZoomRequest, Zoom>;
+  /** Zooms of this sensor run: active ones and the most recent ended ones. */
+  listZooms: handleUnaryCall<ListZoomsRequest, ListZoomsResponse>;
 }
 
 export interface SensorClient extends Client {
   /** Streams event batches after `since_seq`. Never ends on its own while the sensor runs. */
   watch(request: WatchRequest, options?: Partial<CallOptions>): ClientReadableStream<EventBatch>;
   watch(request: WatchRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<EventBatch>;
-  /** What the sensor is and how it is doing: kernel, BTF, programs, drops, uptime. */
+  /** What the sensor is and how it is doing: kernel, BTF, programs, drops, uptime, zooms. */
   status(
     request: StatusRequest,
     callback: (error: ServiceError | null, response: SensorStatus) => void,
@@ -3509,6 +7116,62 @@ export interface SensorClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SensorStatus) => void,
   ): ClientUnaryCall;
+  /**
+   * Orders an adaptive zoom-in: targeted probes on one process (image, tgid) or cgroup of this
+   * node, bounded by the sensor's own policy (probe sets allowed, TTL, event budget, rate) and
+   * ended by the sensor itself (TTL, budget, cancel) whether or not the client is still there.
+   * Refusals: NOT_FOUND (unknown target), PERMISSION_DENIED (probe set not allowed, the sensor's
+   * own processes), INVALID_ARGUMENT (a bound exceeded: the message names the limit),
+   * RESOURCE_EXHAUSTED (too many concurrent zooms), ALREADY_EXISTS (a target already zoomed),
+   * FAILED_PRECONDITION (no kernel side: a replaying sensor).
+   */
+  zoomIn(request: ZoomRequest, callback: (error: ServiceError | null, response: Zoom) => void): ClientUnaryCall;
+  zoomIn(
+    request: ZoomRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Zoom) => void,
+  ): ClientUnaryCall;
+  zoomIn(
+    request: ZoomRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Zoom) => void,
+  ): ClientUnaryCall;
+  /**
+   * Ends a zoom at once (its probes stop emitting before the call returns). Cancelling a zoom
+   * that already ended returns it unchanged.
+   */
+  cancelZoom(
+    request: CancelZoomRequest,
+    callback: (error: ServiceError | null, response: Zoom) => void,
+  ): ClientUnaryCall;
+  cancelZoom(
+    request: CancelZoomRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Zoom) => void,
+  ): ClientUnaryCall;
+  cancelZoom(
+    request: CancelZoomRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Zoom) => void,
+  ): ClientUnaryCall;
+  /** Zooms of this sensor run: active ones and the most recent ended ones. */
+  listZooms(
+    request: ListZoomsRequest,
+    callback: (error: ServiceError | null, response: ListZoomsResponse) => void,
+  ): ClientUnaryCall;
+  listZooms(
+    request: ListZoomsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListZoomsResponse) => void,
+  ): ClientUnaryCall;
+  listZooms(
+    request: ListZoomsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListZoomsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const SensorClient = makeGenericClientConstructor(SensorService, "soc.sensor.v1.Sensor") as unknown as {
@@ -3516,6 +7179,14 @@ export const SensorClient = makeGenericClientConstructor(SensorService, "soc.sen
   service: typeof SensorService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
