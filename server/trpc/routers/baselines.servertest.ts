@@ -130,6 +130,9 @@ describe('baselines API', () => {
     const audit = await listAuditRecords(db, { fromNs: (NOW - S).toString(), toNs: (nowNs() + S).toString(), action: 'baselines.import', limit: 10 });
     expect(audit).toHaveLength(2);
     expect(audit[0]).toMatchObject({ actorName: 'analyst@test.invalid', targetType: 'workload', targetId: 'k8s/shop/checkout-api/api' });
+    const exports = await listAuditRecords(db, { fromNs: (NOW - S).toString(), toNs: (nowNs() + S).toString(), action: 'baselines.export', limit: 10 });
+    expect(exports).toHaveLength(2);
+    expect(exports[0]).toMatchObject({ actorName: 'viewer@test.invalid', targetType: 'workload', targetId: 'k8s/shop/checkout-api/api' });
   });
 
   it('exports a learned workload as a new ApplicationProfile', async () => {

@@ -54,10 +54,11 @@ export const baselinesRouter = createTRPCRouter({
     return view;
   }),
 
-  /** The workload's baseline as a Kubescape ApplicationProfile (YAML). */
+  /** The workload's baseline as a Kubescape ApplicationProfile (YAML); exports are audited. */
   export: readBaselines.input(ZWorkloadInputSchema).use(withStorage).query(async ({ ctx, input }) => {
     const exported = await exportBaseline(ctx.db, input.workload);
     if (!exported) throw new TRPCError({ code: 'NOT_FOUND', message: `no baseline for workload ${input.workload}` });
+    await ctx.audit({ action: 'baselines.export', target: { type: 'workload', id: input.workload } });
     return exported;
   }),
 
