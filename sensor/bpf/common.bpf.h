@@ -93,10 +93,57 @@ SOC_SHARED struct {
  * issues the request inline: a match tells them the connect came through io_uring, not a
  * syscall. Requests run by io_uring's own threads are recognised by PF_IO_WORKER instead.
  */
-struct uring_net_marker {
+/* Address families (vmlinux.h carries no macros). */
+#define AF_INET 2
+#define AF_INET6 10
+
+/* A socket address as both programs compare it: read from a user sockaddr_in/sockaddr_in6. */
+struct user_sockaddr {
 	__u32 addr[4]; /* network byte order; IPv4 in addr[0] */
 	__u16 family;
 	__u16 port; /* host byte order */
+};
+
+/*
+ * sockaddr_in / sockaddr_in6 from user memory (an SQE's or a syscall's pointer: the kernel's own
+ * copy changes layout between versions). False for other families or unreadable memory.
+ */
+static __always_inline bool read_user_sockaddr(__u64 uaddr, struct user_sockaddr *out)
+{
+	struct {
+		__u16 family;
+		__u16 port; /* network order */
+		__u32 flowinfo_or_addr4;
+		__u32 addr6[4];
+	} sa = {};
+
+	if (!uaddr || bpf_probe_read_user(&sa, sizeof(sa), (const void *)uaddr))
+		return false;
+	if (sa.family == AF_INET) {
+		out->addr[0] = sa.flowinfo_or_addr4;
+		out->addr[1] = out->addr[2] = out->addr[3] = 0;
+	} else if (sa.family == AF_INET6) {
+		out->addr[0] = sa.addr6[0];
+		out->addr[1] = sa.addr6[1];
+		out->addr[2] = sa.addr6[2];
+		out->addr[3] = sa.addr6[3];
+	} else {
+		return false;
+	}
+	out->family = sa.family;
+	out->port = bpf_ntohs(sa.port);
+	return true;
+}
+
+static __always_inline bool user_sockaddr_equal(const struct user_sockaddr *a, __u16 family, __u16 port,
+						 const __u32 *addr)
+{
+	return a->family == family && a->port == port && a->addr[0] == addr[0] && a->addr[1] == addr[1] &&
+	       a->addr[2] == addr[2] && a->addr[3] == addr[3];
+}
+
+struct uring_net_marker {
+	struct user_sockaddr sa;
 	__u8 opcode;
 	__u8 armed;
 	__u16 pad;

@@ -35,8 +35,6 @@
 #define O_WRONLY 00000001
 #define O_CREAT 00000100
 #define O_TRUNC 00001000
-#define AF_INET 2
-#define AF_INET6 10
 #define TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
 
 /* x86_64 syscall numbers of the open(2) family (the i386 table is not followed for opens). */
@@ -814,33 +812,6 @@ static __always_inline void iouring_open(struct io_kiocb *req, struct proc_state
 	}
 }
 
-/* sockaddr_in / sockaddr_in6 from user memory into a marker. */
-static __always_inline bool read_sockaddr(__u64 uaddr, struct uring_net_marker *m)
-{
-	struct {
-		__u16 family;
-		__u16 port; /* network order */
-		__u32 flowinfo_or_addr4;
-		__u32 addr6[4];
-	} sa = {};
-
-	if (!uaddr || bpf_probe_read_user(&sa, sizeof(sa), (const void *)uaddr))
-		return false;
-	if (sa.family == AF_INET) {
-		m->addr[0] = sa.flowinfo_or_addr4;
-		m->addr[1] = m->addr[2] = m->addr[3] = 0;
-	} else if (sa.family == AF_INET6) {
-		m->addr[0] = sa.addr6[0];
-		m->addr[1] = sa.addr6[1];
-		m->addr[2] = sa.addr6[2];
-		m->addr[3] = sa.addr6[3];
-	} else {
-		return false;
-	}
-	m->family = sa.family;
-	m->port = bpf_ntohs(sa.port);
-	return true;
-}
 
 /*
  * CONNECT, SEND(_ZC) with a destination, SENDMSG(_ZC) with msg_name: remember the destination
@@ -865,7 +836,7 @@ static __always_inline void iouring_net(struct io_kiocb *req, struct proc_state 
 			return;
 	}
 	st->uring_net.armed = 0;
-	if (!read_sockaddr(uaddr, &st->uring_net))
+	if (!read_user_sockaddr(uaddr, &st->uring_net.sa))
 		return;
 	st->uring_net.opcode = opcode;
 	st->uring_net.armed = 1;
@@ -1005,8 +976,7 @@ static __always_inline __u8 via_of(struct task_struct *task, struct proc_state *
 
 	if (task->flags & PF_IO_WORKER)
 		return SOC_VIA_IO_URING;
-	if (m->armed && m->family == family && m->port == port && m->addr[0] == addr[0] &&
-	    m->addr[1] == addr[1] && m->addr[2] == addr[2] && m->addr[3] == addr[3]) {
+	if (m->armed && user_sockaddr_equal(&m->sa, family, port, addr)) {
 		m->armed = 0;
 		return SOC_VIA_IO_URING;
 	}

@@ -41,8 +41,6 @@
 #include "common.bpf.h"
 
 /* Not in BTF (preprocessor constants, UAPI). */
-#define AF_INET 2
-#define AF_INET6 10
 #define PROT_EXEC 0x4
 #define MAP_ANONYMOUS 0x20
 #define S_IFMT 00170000
@@ -208,17 +206,12 @@ struct {
  * The destination of an io_uring CONNECT a targeted thread just submitted: when the cgroup hook
  * fires in that same thread with that destination, the connect was issued inline by io_uring.
  */
-struct zoom_net_marker {
-	__u32 addr[4];
-	__u16 family;
-	__u16 port;
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32); /* tid */
-	__type(value, struct zoom_net_marker);
+	__type(value, struct user_sockaddr);
 } zoom_net_markers SEC(".maps");
 
 /* Sockets a target used: state changes (softirq) are reported for them only. */
@@ -508,33 +501,6 @@ static __always_inline bool msghdr_iov(__u64 umsg, __u64 *base, __u64 *len)
 	return first_iovec(iov, base, len);
 }
 
-/* sockaddr_in / sockaddr_in6 from user memory. */
-static __always_inline bool read_user_sockaddr(__u64 uaddr, struct zoom_net_marker *m)
-{
-	struct {
-		__u16 family;
-		__u16 port; /* network order */
-		__u32 flowinfo_or_addr4;
-		__u32 addr6[4];
-	} sa = {};
-
-	if (!uaddr || bpf_probe_read_user(&sa, sizeof(sa), (const void *)uaddr))
-		return false;
-	if (sa.family == AF_INET) {
-		m->addr[0] = sa.flowinfo_or_addr4;
-		m->addr[1] = m->addr[2] = m->addr[3] = 0;
-	} else if (sa.family == AF_INET6) {
-		m->addr[0] = sa.addr6[0];
-		m->addr[1] = sa.addr6[1];
-		m->addr[2] = sa.addr6[2];
-		m->addr[3] = sa.addr6[3];
-	} else {
-		return false;
-	}
-	m->family = sa.family;
-	m->port = bpf_ntohs(sa.port);
-	return true;
-}
 
 /* n user bytes at uptr into dst (n clamped to max and to SOC_ZOOM_PREFIX_MAX); returns n read. */
 static __always_inline __u32 read_prefix(__u8 *dst, __u64 uptr, __u64 n, __u32 max)
@@ -592,7 +558,7 @@ int BPF_PROG(zoom_uring_submit, struct io_kiocb *req)
 		return 0;
 	opcode = req->opcode;
 	if ((t->probes & SOC_ZOOM_P_NETWORK) && opcode == IORING_OP_CONNECT) {
-		struct zoom_net_marker m = {};
+		struct user_sockaddr m = {};
 		__u32 tid = (__u32)pid_tgid;
 
 		if (read_sqe(req, &sqe) && read_user_sockaddr(sqe.addr, &m))
@@ -640,7 +606,7 @@ int BPF_PROG(zoom_uring_submit, struct io_kiocb *req)
 			}
 			break;
 		case IORING_OP_CONNECT: {
-			struct zoom_net_marker m = {};
+			struct user_sockaddr m = {};
 
 			if (read_user_sockaddr(sqe.addr, &m)) {
 				in->family = m.family;
@@ -831,13 +797,12 @@ static __always_inline __u8 connect_via(__u16 family, __u16 port, __u32 *addr)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct zoom_net_marker *m;
+	struct user_sockaddr *m;
 
 	if (task->flags & PF_IO_WORKER)
 		return SOC_VIA_IO_URING;
 	m = bpf_map_lookup_elem(&zoom_net_markers, &tid);
-	if (m && m->family == family && m->port == port && m->addr[0] == addr[0] &&
-	    m->addr[1] == addr[1] && m->addr[2] == addr[2] && m->addr[3] == addr[3]) {
+	if (m && user_sockaddr_equal(m, family, port, addr)) {
 		bpf_map_delete_elem(&zoom_net_markers, &tid);
 		return SOC_VIA_IO_URING;
 	}
