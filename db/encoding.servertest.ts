@@ -26,7 +26,10 @@ const columns: TableDef['columns'] = [
   { name: 'e', type: "Enum8('exec' = 1, 'fork' = 2, 'exit' = 3, 'neg' = -5)" },
   { name: 't', type: "DateTime64(9, 'UTC')" },
   { name: 'a', type: 'Array(String)' },
+  { name: 'i64', type: 'Int64' },
+  { name: 'p', type: 'Array(UInt8)' },
 ];
+const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
 const def = (name: string): TableDef => ({ name, comment: 'encoder test', columns, engine: 'MergeTree', orderBy: 'id', shardingKey: 'id', settings: { non_replicated_deduplication_window: 100 } });
 const viaBinary = def('enc_binary');
 const viaJson = def('enc_json');
@@ -35,20 +38,21 @@ const bigArray = Array.from({ length: 5000 }, (_, i) => `arg-${i}-${'ß'.repeat(
 const rows = [
   {
     id: 1, s: 'plain', lc: 'docker', u8: 255, u16: 65535, u32: 4294967295, u64: '18446744073709551615', i8: -128, i32: -2147483648,
-    b: true, e: 'fork', t: '1767225600123456789', a: ['sh', '-c', 'echo "hi" \\ \'quoted\''],
+    b: true, e: 'fork', t: '1767225600123456789', a: ['sh', '-c', 'echo "hi" \\ \'quoted\''], i64: '-9223372036854775808', p: allBytes,
   },
   {
     id: 2, s: 'ünïcödé 😀 \u0000 \t\n\\ "', lc: '', u8: 0, u16: 0, u32: 0, u64: '0', i8: 127, i32: -1,
-    b: false, e: 'neg', t: '1', a: [],
+    b: false, e: 'neg', t: '1', a: [], i64: '-115', p: Buffer.from('BCN1'),
   },
-  { id: 3, s: 'x'.repeat(100_000), lc: 'containerd', u64: '9007199254740993', i32: 2147483647, e: 'exit', t: '9223372036854775807', a: bigArray },
+  { id: 3, s: 'x'.repeat(100_000), lc: 'containerd', u64: '9007199254740993', i32: 2147483647, e: 'exit', t: '9223372036854775807', a: bigArray, i64: '9223372036854775807', p: [] },
   // Everything omitted but the key: the columns' defaults.
   { id: 4 },
   { id: 5, u64: '4294967296', t: '1700000000000000001', a: [''], e: 3 },
 ];
 
 const SELECT = `SELECT id, s, lc, u8, u16, u32, u64, i8, i32, b, toString(e) AS e,
-                toString(toUnixTimestamp64Nano(t)) AS t, a FROM {table} ORDER BY id`;
+                toString(toUnixTimestamp64Nano(t)) AS t, a, toString(i64) AS i64,
+                arrayStringConcat(arrayMap(x -> hex(x), p)) AS p FROM {table} ORDER BY id`;
 
 let t: Awaited<ReturnType<typeof openTestDb>>;
 let db: Db;
@@ -91,12 +95,14 @@ describe('row encoders on the embedded engine', () => {
     expect(stored[0]).toEqual({
       id: 1, s: 'plain', lc: 'docker', u8: 255, u16: 65535, u32: 4294967295, u64: '18446744073709551615', i8: -128, i32: -2147483648,
       b: true, e: 'fork', t: '1767225600123456789', a: ['sh', '-c', 'echo "hi" \\ \'quoted\''],
+      i64: '-9223372036854775808', p: Buffer.from(allBytes).toString('hex').toUpperCase(),
     });
-    expect(stored[1]).toMatchObject({ s: 'ünïcödé 😀 \u0000 \t\n\\ "', e: 'neg', t: '1', a: [], i32: -1, i8: 127, b: false });
+    expect(stored[1]).toMatchObject({ s: 'ünïcödé 😀 \u0000 \t\n\\ "', e: 'neg', t: '1', a: [], i32: -1, i8: 127, b: false, i64: '-115', p: '42434E31' });
     expect(stored[2]).toMatchObject({ u64: '9007199254740993', t: '9223372036854775807', i32: 2147483647, e: 'exit' });
     expect((stored[2]!.s as string).length).toBe(100_000);
     expect(stored[2]!.a).toEqual(bigArray);
-    expect(stored[3]).toEqual({ id: 4, s: '', lc: '', u8: 0, u16: 0, u32: 0, u64: '0', i8: 0, i32: 0, b: false, e: 'neg', t: '0', a: [] });
+    expect(stored[3]).toEqual({ id: 4, s: '', lc: '', u8: 0, u16: 0, u32: 0, u64: '0', i8: 0, i32: 0, b: false, e: 'neg', t: '0', a: [], i64: '0', p: '' });
+    expect(stored[2]).toMatchObject({ i64: '9223372036854775807', p: '' });
     expect(stored[4]).toMatchObject({ u64: '4294967296', t: '1700000000000000001', a: [''], e: 'exit' });
   });
 

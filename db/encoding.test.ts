@@ -93,6 +93,27 @@ describe('RowBinary encoder', () => {
     expect(bin('Array(String)', many)).toEqual([0xac, 2, ...many.flatMap((s) => [1, s.charCodeAt(0)])]);
   });
 
+  it('writes Int64 (results: byte counts or -errno) as 8 bytes of two\'s complement', () => {
+    expect(bin('Int64', '-13')).toEqual([...u64le(2n ** 64n - 13n)]);
+    expect(bin('Int64', '9223372036854775807')).toEqual([...u64le(2n ** 63n - 1n)]);
+    expect(bin('Int64', -9223372036854775808n)).toEqual([...u64le(2n ** 63n)]);
+    expect(bin('Int64', 5)).toEqual([...u64le(5n)]);
+    expect(() => bin('Int64', '9223372036854775808')).toThrow(/out of range/);
+    expect(() => bin('Int64', '1.5')).toThrow(/decimal string/);
+    expect(json('Int64', '-115')).toBe('{"v":-115}\n');
+  });
+
+  it('writes Array(UInt8) from bytes as-is (payload prefixes), and from numbers', () => {
+    expect(bin('Array(UInt8)', new Uint8Array([0, 255, 7]))).toEqual([3, 0, 255, 7]);
+    expect(bin('Array(UInt8)', Buffer.from('BCN1'))).toEqual([4, 0x42, 0x43, 0x4e, 0x31]);
+    expect(bin('Array(UInt8)', [1, 2])).toEqual([2, 1, 2]);
+    expect(bin('Array(UInt8)', undefined)).toEqual([0]);
+    const big = new Uint8Array(200).fill(9);
+    expect(bin('Array(UInt8)', big)).toEqual([0xc8, 1, ...big]);
+    expect(() => bin('Array(UInt8)', [256])).toThrow(/bytes/);
+    expect(json('Array(UInt8)', new Uint8Array([0, 255]))).toBe('{"v":[0,255]}\n');
+  });
+
   it("writes the type's default for an omitted field", () => {
     const def = table('defaults', [
       { name: 's', type: 'LowCardinality(String)' },
@@ -165,7 +186,7 @@ describe('JSONEachRow encoder', () => {
 });
 
 describe('encoders are built from the definition and fail loudly', () => {
-  it.each(['Float64', 'Nullable(String)', 'DateTime64(3)', 'LowCardinality(UInt8)', 'Int64', 'Map(String, String)', 'Enum8()'])(
+  it.each(['Float64', 'Nullable(String)', 'DateTime64(3)', 'LowCardinality(UInt8)', 'Int128', 'Map(String, String)', 'Enum8()'])(
     'refuses %s when the encoder is built',
     (type) => {
       const def = table('bad', [

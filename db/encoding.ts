@@ -255,7 +255,7 @@ export function parseType(type: string): TypeCodec {
     if (inner !== 'String') throw new Error(`unsupported column type ${type} (LowCardinality of String only)`);
     return STRING;
   }
-  if ((m = /^Array\((.*)\)$/.exec(t))) return arrayCodec(parseType(m[1]!));
+  if ((m = /^Array\((.*)\)$/.exec(t))) return m[1]!.trim() === 'UInt8' ? BYTES : arrayCodec(parseType(m[1]!));
   if ((m = /^DateTime64\(\s*(\d+)\s*(?:,\s*'[^']*'\s*)?\)$/.exec(t))) {
     if (m[1] !== '9') throw new Error(`unsupported column type ${type} (DateTime64 with precision 9 only: rows carry nanoseconds)`);
     return DATETIME64_9;
@@ -274,6 +274,8 @@ export function parseType(type: string): TypeCodec {
       return intCodec('Int32', -0x80000000, 0x7fffffff, 4);
     case 'UInt64':
       return UINT64;
+    case 'Int64':
+      return INT64;
     case 'Bool':
       return BOOL;
   }
@@ -365,6 +367,66 @@ const UINT64: TypeCodec = {
     return u64Digits(value, 'a UInt64');
   },
 };
+
+const INT64_MIN = -9223372036854775808n;
+const INT64_MAX = 9223372036854775807n;
+const SIGNED_DECIMAL = /^-?\d{1,19}$/;
+
+/** 64-bit signed: decimal string (or bigint, or safe integer) → bigint in range. */
+function i64Value(value: unknown): bigint {
+  let v: bigint;
+  if (typeof value === 'string' && SIGNED_DECIMAL.test(value)) v = BigInt(value);
+  else if (typeof value === 'bigint') v = value;
+  else if (typeof value === 'number' && Number.isSafeInteger(value)) v = BigInt(value);
+  else throw new TypeError(`expected an Int64 as a decimal string, got ${describe(value)}`);
+  if (v < INT64_MIN || v > INT64_MAX) throw new RangeError(`Int64 out of range: ${v}`);
+  return v;
+}
+
+/** Int64 (results that are byte counts or -errno): 8 bytes LE two's complement / bare digits. */
+const INT64: TypeCodec = {
+  structure: 'Int64',
+  binary(w, value) {
+    if (value === undefined) {
+      w.u64Zero();
+      return;
+    }
+    const u = BigInt.asUintN(64, i64Value(value));
+    w.u32(Number(u & 0xffffffffn));
+    w.u32(Number(u >> 32n));
+  },
+  json(value) {
+    return i64Value(value).toString();
+  },
+};
+
+/**
+ * Array(UInt8) holds raw bytes (payload prefixes): a Uint8Array (or Buffer) is written as-is —
+ * RowBinary's array of UInt8 is a varint length and the bytes, like a String — and a plain array
+ * of numbers is accepted too. JSONEachRow: an array of numbers (a String could not carry
+ * arbitrary bytes through JSON).
+ */
+const BYTES: TypeCodec = {
+  structure: 'Array(UInt8)',
+  binary(w, value) {
+    if (value === undefined) {
+      w.u8(0);
+      return;
+    }
+    const bytes = toBytes(value);
+    w.varint(bytes.length);
+    w.bytes(bytes);
+  },
+  json(value) {
+    return `[${Array.prototype.join.call(toBytes(value), ',')}]`;
+  },
+};
+
+function toBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (Array.isArray(value) && value.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) return Uint8Array.from(value as number[]);
+  throw new TypeError(`expected bytes (a Uint8Array), got ${describe(value)}`);
+}
 
 /** Nanoseconds since the epoch (decimal string) → Int64 ticks / "seconds.nanoseconds" text. */
 const DATETIME64_9: TypeCodec = {
@@ -612,6 +674,13 @@ export class ByteWriter {
     if (this.pos + bytes > this.buf.length) this.grow(bytes);
     this.buf.write(s, this.pos, 'utf8');
     this.pos += bytes;
+  }
+
+  /** Raw bytes. */
+  bytes(b: Uint8Array): void {
+    if (this.pos + b.length > this.buf.length) this.grow(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
   }
 
   /** Raw UTF-8 text (JSONEachRow lines). */

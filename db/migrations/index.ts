@@ -2,7 +2,8 @@ import { migration as m0001 } from './0001_create_process_tables';
 import { migration as m0002 } from './0002_create_sensor_tables';
 import { migration as m0003 } from './0003_create_auth_tables';
 import { migration as m0004 } from './0004_create_detection_tables';
+import { migration as m0005 } from './0005_create_zoom_tables';
 import type { Migration } from './types';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
-export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0004];
+export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005];

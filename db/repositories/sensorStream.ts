@@ -1,8 +1,10 @@
 import type { Db } from '../client';
 import type { CanonicalRow } from '../encoding';
 import { insertBuilder, insertRows, prepareInsert, runInsert, selectRows, type InsertBuilder, type PreparedInsert } from '../query';
-import { activityCounters, facts, processEventsCurrent, sensorBatchesCurrent } from '../schema/detection';
+import { activityCounters, facts, processEventsCurrent } from '../schema/detection';
 import { sensorGaps, sensorStatus } from '../schema/tables';
+import { codeFingerprints, fileAccesses, ioUringOps, sensorBatchesWithEvidence, socketEvents, zooms } from '../schema/zoom';
+import { codeFingerprintRow, fileAccessRow, ioUringOpRow, socketEventRow, zoomRow } from './evidence';
 import { nsToClickHouse } from '../time';
 import type { Event, EventBatch, SensorStatus } from '../../sensor/gen/soc/sensor/v1/sensor';
 
@@ -13,10 +15,18 @@ import type { Event, EventBatch, SensorStatus } from '../../sensor/gen/soc/senso
  *
  * 1. The unit's row in `sensor_batches` is written FIRST. It is the intent: the seq range
  *    [first, last] and what is known about it (events, rows per table, gap, drops).
- * 2. Then the data inserts (process_events, facts, activity_counters, sensor_gaps), every one of
- *    them carrying the unit's dedup token `${sensor}:${epoch}:${first}-${last}`; ClickHouse drops
- *    a second copy of an insert with a token it has seen (the tables' dedup window). The intent
- *    counts the rows of each data table, so a verification can count them back.
+ * 2. Then the data inserts (process_events, facts, activity_counters, the zoom-in evidence tables,
+ *    zooms, sensor_gaps), every one of them carrying the unit's dedup token
+ *    `${sensor}:${epoch}:${first}-${last}`; ClickHouse drops a second copy of an insert with a
+ *    token it has seen (the tables' dedup window). The intent counts the rows of each data table,
+ *    so a verification can count them back (zoom state rows excepted: `zooms` is a
+ *    ReplacingMergeTree whose versions collapse, so they are counted but not verified — they are
+ *    idempotent by themselves, the same state written twice is one row).
+ *
+ * Evidence rows are tagged with their zoom (Event.zoom_id) and, mapped when the unit is built, the
+ * zoom's investigation: from the zoom's own ZoomState events, which precede its evidence in the
+ * stream, or — for a zoom whose state was in an earlier unit — from what storage holds
+ * (`ZoomInvestigations`, loaded by the collector before its first unit).
  * 3. Units are stored one after the other, so only the newest recorded unit of a sensor can be
  *    incomplete. A collector (re)starting resumes *before* it and forms its first unit exactly
  *    [first, last] again — same token, so whatever was stored already is dropped and whatever
@@ -62,6 +72,10 @@ export interface StreamUnit {
   /** Rows the unit writes to facts and to activity_counters. */
   factRows: number;
   counterRows: number;
+  /** Rows the unit writes to the four evidence tables (io_uring_ops, socket_events, file_accesses, code_fingerprints). */
+  evidenceRows: number;
+  /** Zoom state rows the unit writes to zooms (counted, not verified: see the module comment). */
+  zoomRows: number;
   /** Seqs before first_seq were asked for but not held (`missing` of them), or a new epoch began. */
   gap: boolean;
   missing: string;
@@ -261,6 +275,8 @@ function unitRow(unit: StreamUnit): CanonicalRow {
     process_rows: unit.processRows,
     fact_rows: unit.factRows,
     counter_rows: unit.counterRows,
+    evidence_rows: unit.evidenceRows,
+    zoom_rows: unit.zoomRows,
     gap: unit.gap,
     missing: unit.missing,
     dropped: unit.dropped,
@@ -283,7 +299,30 @@ export interface PreparedUnit {
 }
 
 /** What a unit's events say about it (the rest of its record comes from the stream). */
-export type UnitContents = Pick<StreamUnit, 'events' | 'processRows' | 'factRows' | 'counterRows' | 'firstTsNs' | 'lastTsNs' | 'minTsNs' | 'maxTsNs'>;
+export type UnitContents = Pick<
+  StreamUnit,
+  'events' | 'processRows' | 'factRows' | 'counterRows' | 'evidenceRows' | 'zoomRows' | 'firstTsNs' | 'lastTsNs' | 'minTsNs' | 'maxTsNs'
+>;
+
+/**
+ * Which investigation a zoom's evidence belongs to. The unit builder tells it every zoom state it
+ * sees (they carry the investigation the order named) and asks it for every evidence row.
+ */
+export interface ZoomInvestigationLookup {
+  investigationOf(zoomId: string): string;
+  remember(zoomId: string, investigationId: string): void;
+}
+
+/** A lookup that knows only the zoom states it was told about (tests, one-off stores). */
+export function localZoomLookup(): ZoomInvestigationLookup {
+  const known = new Map<string, string>();
+  return { investigationOf: (id) => known.get(id) ?? '', remember: (id, inv) => void known.set(id, inv) };
+}
+
+/** The counts a unit's record must match (what was encoded), as one comparable string. */
+export function unitRowCounts(u: Pick<StreamUnit, 'processRows' | 'factRows' | 'counterRows' | 'evidenceRows' | 'zoomRows'>): string {
+  return `${u.processRows}/${u.factRows}/${u.counterRows}/${u.evidenceRows}/${u.zoomRows}`;
+}
 
 /**
  * The data of one unit, encoded as its events arrive (CPU only, no storage): decoded events are
@@ -293,6 +332,13 @@ export class UnitBuilder {
   private readonly rows: InsertBuilder;
   private readonly factRows: InsertBuilder;
   private readonly counterRows: InsertBuilder;
+  /** Zoom-in evidence (rare: only inside zooms) and zoom state rows. */
+  private readonly ioUringRows: InsertBuilder;
+  private readonly socketRows: InsertBuilder;
+  private readonly fileRows: InsertBuilder;
+  private readonly codeRows: InsertBuilder;
+  private readonly zoomRows: InsertBuilder;
+  private readonly zoomLookup: ZoomInvestigationLookup;
   private events = 0;
   private firstTs = '';
   private lastTs = '';
@@ -304,11 +350,18 @@ export class UnitBuilder {
     readonly sensor: string,
     readonly epoch: string,
     expectedEvents?: number,
+    zoomLookup?: ZoomInvestigationLookup,
   ) {
     this.rows = insertBuilder(db, { table: processEventsCurrent, expectedRows: expectedEvents });
     // Facts and counters are few next to lifecycle events once workloads are warm.
     this.factRows = insertBuilder(db, { table: facts, expectedRows: 64 });
     this.counterRows = insertBuilder(db, { table: activityCounters, expectedRows: 64 });
+    this.ioUringRows = insertBuilder(db, { table: ioUringOps, expectedRows: 4 });
+    this.socketRows = insertBuilder(db, { table: socketEvents, expectedRows: 4 });
+    this.fileRows = insertBuilder(db, { table: fileAccesses, expectedRows: 4 });
+    this.codeRows = insertBuilder(db, { table: codeFingerprints, expectedRows: 4 });
+    this.zoomRows = insertBuilder(db, { table: zooms, expectedRows: 4 });
+    this.zoomLookup = zoomLookup ?? localZoomLookup();
   }
 
   /** Adds events (in seq order, following the ones added before). */
@@ -323,11 +376,36 @@ export class UnitBuilder {
       const body = event.body;
       if (body?.$case === 'fact') this.factRows.add(factRow(event, body.value, this.sensor, this.epoch));
       else if (body?.$case === 'counters') this.counterRows.add(counterRow(event, body.value, this.sensor, this.epoch));
+      else if (event.zoomId !== undefined && body && body.$case !== 'exec' && body.$case !== 'fork' && body.$case !== 'exit') this.addZoomEvent(event, body);
       else {
         const row = processEventRow(event, this.sensor, this.epoch);
         if (row) this.rows.add(row);
       }
     }
+  }
+
+  /** Evidence (tagged with its zoom's investigation) and zoom states. */
+  private addZoomEvent(event: Event, body: Body): void {
+    const zoomId = event.zoomId!;
+    if (body.$case === 'zoomState') {
+      const zoom = body.value.zoom;
+      if (!zoom) return;
+      const id = zoom.id || zoomId;
+      this.zoomLookup.remember(id, zoom.investigationId);
+      // A state that names no investigation keeps the one known for the zoom (its order's).
+      const investigationId = zoom.investigationId || this.zoomLookup.investigationOf(id);
+      this.zoomRows.add(zoomRow({ ...zoom, id, investigationId }, { source: 'stream', sensor: this.sensor, node: event.node, observedNs: event.tsNs, epoch: this.epoch, seq: event.seq }));
+      return;
+    }
+    const investigation = this.zoomLookup.investigationOf(zoomId);
+    if (body.$case === 'ioUringOp') this.ioUringRows.add(ioUringOpRow(event, body.value, this.sensor, this.epoch, investigation));
+    else if (body.$case === 'socket') this.socketRows.add(socketEventRow(event, body.value, this.sensor, this.epoch, investigation));
+    else if (body.$case === 'fileAccess') this.fileRows.add(fileAccessRow(event, body.value, this.sensor, this.epoch, investigation));
+    else if (body.$case === 'code') this.codeRows.add(codeFingerprintRow(event, body.value, this.sensor, this.epoch, investigation));
+  }
+
+  private evidenceRowCount(): number {
+    return this.ioUringRows.rows + this.socketRows.rows + this.fileRows.rows + this.codeRows.rows;
   }
 
   contents(): UnitContents {
@@ -336,6 +414,8 @@ export class UnitBuilder {
       processRows: this.rows.rows,
       factRows: this.factRows.rows,
       counterRows: this.counterRows.rows,
+      evidenceRows: this.evidenceRowCount(),
+      zoomRows: this.zoomRows.rows,
       firstTsNs: this.firstTs,
       lastTsNs: this.lastTs,
       minTsNs: this.minTs,
@@ -345,24 +425,28 @@ export class UnitBuilder {
 
   /**
    * The unit ready to store, under `unit`'s record: the intent (sensor_batches), its events
-   * (process_events, facts, activity_counters) and the gaps it describes (sensor_gaps). The record
-   * must count the rows encoded here: it is what a later verification counts against.
+   * (process_events, facts, activity_counters, the evidence tables, zooms) and the gaps it
+   * describes (sensor_gaps). The record must count the rows encoded here: it is what a later
+   * verification counts against.
    */
   prepare(unit: StreamUnit): PreparedUnit {
-    const encoded = `${this.rows.rows}/${this.factRows.rows}/${this.counterRows.rows}`;
-    if (`${unit.processRows}/${unit.factRows}/${unit.counterRows}` !== encoded || unit.sensor !== this.sensor || unit.epoch !== this.epoch) {
-      throw new Error(
-        `unit ${unitToken(unit)} records ${unit.processRows}/${unit.factRows}/${unit.counterRows} process/fact/counter rows, ${encoded} were encoded`,
-      );
+    const encoded = unitRowCounts(this.contents());
+    if (unitRowCounts(unit) !== encoded || unit.sensor !== this.sensor || unit.epoch !== this.epoch) {
+      throw new Error(`unit ${unitToken(unit)} records ${unitRowCounts(unit)} process/fact/counter/evidence/zoom rows, ${encoded} were encoded`);
     }
     return {
       unit,
       token: unitToken(unit),
-      intent: prepareInsert(this.db, { table: sensorBatchesCurrent, rows: [unitRow(unit)] }),
+      intent: prepareInsert(this.db, { table: sensorBatchesWithEvidence, rows: [unitRow(unit)] }),
       data: [
         { tag: 'ingest:process_events', insert: this.rows.finish() },
         { tag: 'ingest:facts', insert: this.factRows.finish() },
         { tag: 'ingest:activity_counters', insert: this.counterRows.finish() },
+        { tag: 'ingest:io_uring_ops', insert: this.ioUringRows.finish() },
+        { tag: 'ingest:socket_events', insert: this.socketRows.finish() },
+        { tag: 'ingest:file_accesses', insert: this.fileRows.finish() },
+        { tag: 'ingest:code_fingerprints', insert: this.codeRows.finish() },
+        { tag: 'ingest:zooms', insert: this.zoomRows.finish() },
         { tag: 'ingest:sensor_gaps', insert: prepareInsert(this.db, { table: sensorGaps, rows: unitGaps(unit).map(gapRow) }) },
       ],
     };
@@ -376,8 +460,8 @@ export async function storePreparedUnit(db: Db, prepared: PreparedUnit): Promise
 }
 
 /** Stores one batch as a unit of its own, idempotently (see the module comment). */
-export async function storeEventBatch(db: Db, batch: EventBatch, receivedAtNs: bigint): Promise<void> {
-  const builder = new UnitBuilder(db, batch.sensor, batch.epoch, batch.events.length);
+export async function storeEventBatch(db: Db, batch: EventBatch, receivedAtNs: bigint, zoomLookup?: ZoomInvestigationLookup): Promise<void> {
+  const builder = new UnitBuilder(db, batch.sensor, batch.epoch, batch.events.length, zoomLookup);
   builder.add(batch.events);
   const contents = builder.contents();
   const received = receivedAtNs.toString();
@@ -418,17 +502,19 @@ export async function recordSensorGap(db: Db, gap: SensorGap, token?: string): P
 }
 
 const UNIT_COLUMNS = `sensor, epoch, first_seq AS firstSeq, last_seq AS lastSeq, events, process_rows AS processRows,
-  fact_rows AS factRows, counter_rows AS counterRows,
+  fact_rows AS factRows, counter_rows AS counterRows, evidence_rows AS evidenceRows, zoom_rows AS zoomRows,
   gap, missing, dropped, dropped_kernel AS droppedKernel, dropped_user AS droppedUser,
   toString(toUnixTimestamp64Nano(first_ts)) AS firstTsNs, toString(toUnixTimestamp64Nano(last_ts)) AS lastTsNs,
   toString(toUnixTimestamp64Nano(min_ts)) AS minTsNs, toString(toUnixTimestamp64Nano(max_ts)) AS maxTsNs,
   toString(toUnixTimestamp64Nano(received_at)) AS receivedAtNs`;
 
-interface UnitRowOut extends Omit<StreamUnit, 'events' | 'processRows' | 'factRows' | 'counterRows' | 'gap'> {
+interface UnitRowOut extends Omit<StreamUnit, 'events' | 'processRows' | 'factRows' | 'counterRows' | 'evidenceRows' | 'zoomRows' | 'gap'> {
   events: number | string;
   processRows: number | string;
   factRows: number | string;
   counterRows: number | string;
+  evidenceRows: number | string;
+  zoomRows: number | string;
   gap: boolean | number;
 }
 
@@ -439,6 +525,8 @@ function toUnit(row: UnitRowOut): StreamUnit {
     processRows: Number(row.processRows),
     factRows: Number(row.factRows),
     counterRows: Number(row.counterRows),
+    evidenceRows: Number(row.evidenceRows),
+    zoomRows: Number(row.zoomRows),
     gap: Boolean(row.gap),
   };
 }
@@ -476,14 +564,14 @@ export async function listUnits(db: Db, sensor: string, epoch: string, fromSeq: 
   return rows.map(toUnit);
 }
 
-/** Rows a unit records across its data tables (what countUnitRows counts back). */
-export function unitDataRows(unit: Pick<StreamUnit, 'processRows' | 'factRows' | 'counterRows'>): number {
-  return unit.processRows + unit.factRows + unit.counterRows;
+/** Rows a unit records across its data tables (what countUnitRows counts back; zoom state rows are not verified). */
+export function unitDataRows(unit: Pick<StreamUnit, 'processRows' | 'factRows' | 'counterRows' | 'evidenceRows'>): number {
+  return unit.processRows + unit.factRows + unit.counterRows + unit.evidenceRows;
 }
 
 /**
  * How many rows of a unit's seq range are stored in its data tables (process_events, facts,
- * activity_counters: one row per seq at most), bounded by its times.
+ * activity_counters and the evidence tables: one row per seq at most), bounded by its times.
  */
 export async function countUnitRows(db: Db, unit: StreamUnit): Promise<number> {
   const where = `sensor = {sensor:String} AND epoch = {epoch:String}
@@ -493,7 +581,11 @@ export async function countUnitRows(db: Db, unit: StreamUnit): Promise<number> {
     sql: `SELECT count() AS n FROM (
             SELECT DISTINCT seq FROM process_events WHERE ${where}
             UNION DISTINCT SELECT DISTINCT seq FROM facts WHERE ${where}
-            UNION DISTINCT SELECT DISTINCT seq FROM activity_counters WHERE ${where})`,
+            UNION DISTINCT SELECT DISTINCT seq FROM activity_counters WHERE ${where}
+            UNION DISTINCT SELECT DISTINCT seq FROM io_uring_ops WHERE ${where}
+            UNION DISTINCT SELECT DISTINCT seq FROM socket_events WHERE ${where}
+            UNION DISTINCT SELECT DISTINCT seq FROM file_accesses WHERE ${where}
+            UNION DISTINCT SELECT DISTINCT seq FROM code_fingerprints WHERE ${where})`,
     params: {
       sensor: unit.sensor,
       epoch: unit.epoch,

@@ -118,6 +118,11 @@ export function isSystemLibrary(path: string): boolean {
   return SYSTEM_PREFIXES.some((p) => path.startsWith(p)) || RUNTIME_LIBRARY.test(path);
 }
 
+/** Whether code in `module`'s language differs from a `host` workload's (C and C++ one family among native programs). */
+export function languagesDiffer(host: Language, module: Language): boolean {
+  return differs(host, module);
+}
+
 function differs(host: Language, module: Language): boolean {
   if (host === 'unknown' || module === 'unknown') return false;
   if (NATIVE.has(host) && NATIVE.has(module)) return family(host) !== family(module);

@@ -328,7 +328,8 @@ function beaconFinding(list: FindingList, d: DestinationAnalysis): void {
   );
 }
 
-const FORMAT_LABELS: Record<PayloadFormat, string> = {
+/** How each payload format is named in findings and tables. */
+export const FORMAT_LABELS: Record<PayloadFormat, string> = {
   empty: 'Empty payloads', tls_client_hello: 'TLS', tls_record: 'TLS records', http2: 'HTTP/2', http1_request: 'HTTP/1 requests',
   http1_response: 'HTTP/1 responses', json: 'JSON', gob: 'Go gob', msgpack: 'MessagePack', protobuf: 'Protobuf',
   length_prefixed: 'Length-prefixed binary', text: 'Plain text', high_entropy: 'High-entropy data', binary: 'Unrecognised binary',

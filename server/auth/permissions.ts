@@ -27,6 +27,8 @@ export const SCOPE_ROLES = {
   'users:admin': atLeast('admin'),
   'tokens:admin': atLeast('admin'),
   'audit:read': atLeast('admin'),
+  // Cockpit settings that change what analyses say (the service map: reload).
+  'settings:admin': atLeast('admin'),
   // One's own account (who am I, my sessions, sign out everywhere): every signed-in role.
   'account:read': atLeast('viewer'),
   'account:write': atLeast('viewer'),

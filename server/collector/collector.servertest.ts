@@ -12,6 +12,7 @@ import { Journal } from '../../sensor/src/stream/journal';
 import { freePort, startSensorProcess, waitFor as waitUntil } from '../../sensor/src/testing/process';
 import { syntheticEvents } from '../../sensor/src/testing/synthetic';
 import { ensureCerts, type CertResult } from '../../sensor/src/tls/certs';
+import { ZoomDirectory } from '../zoom/directory';
 import { getCollectorState, startCollector, stopCollector, type StartCollectorOptions } from './collector';
 
 // The collector against real storage (embedded chDB) and real sensor processes over mTLS: the
@@ -136,13 +137,13 @@ async function expectUnitsConsistent(sensor: string, options: { incomplete?: str
  * anything is written (a crash between the intent row and the data), or after the rows are in (a
  * crash right after the data insert). `hits` lists the tokens that failed.
  */
-function failingDb(mode: 'before' | 'after', fails: (token: string) => boolean) {
+function failingDb(mode: 'before' | 'after', fails: (token: string) => boolean, table = 'process_events') {
   const hits: string[] = [];
   const wrapped: Db = {
     ...db,
     rawExec: async (sql) => {
       const token = /insert_deduplication_token = '([^']*)'/.exec(sql)?.[1] ?? '';
-      const failing = sql.startsWith('INSERT INTO process_events ') && fails(token);
+      const failing = sql.startsWith(`INSERT INTO ${table} `) && fails(token);
       if (failing) hits.push(token);
       if (failing && mode === 'before') throw new Error(`injected failure before storing ${token}`);
       await db.rawExec!(sql);
@@ -399,6 +400,51 @@ describe('collector units: exactly once through crashes and re-reads', () => {
     expect(await eventStats('fx-j', second.epoch)).toEqual({ rows: 300, seqs: 300, minSeq: 1, maxSeq: 300 });
     // Seen by both collectors, recorded once.
     expect((await gaps('fx-j')).filter((g) => g.kind === 'restart')).toHaveLength(1);
+  });
+});
+
+describe('collector units with zoom-in evidence', () => {
+  const ZOOM = 'z-synthetic-1';
+  const INVESTIGATION = 'feedfacefeedfacefeedface';
+  const EVIDENCE = ['io_uring_ops', 'socket_events', 'file_accesses'] as const;
+
+  async function evidenceStats(sensor: string) {
+    const [row] = await selectRows<{ rows: string; seqs: string; untagged: string }>(db, {
+      sql: `SELECT count() AS rows, uniqExact(epoch, seq) AS seqs, countIf(investigation_id != {inv:String} OR zoom_id != {zoom:String}) AS untagged FROM (
+              ${EVIDENCE.map((t) => `SELECT epoch, seq, investigation_id, zoom_id FROM ${t} WHERE sensor = {sensor:String}`).join(' UNION ALL ')})`,
+      params: { sensor, inv: INVESTIGATION, zoom: ZOOM },
+      tag: 'test',
+    });
+    const [intent] = await selectRows<{ evidence: string; zoomRows: string; events: string }>(db, {
+      sql: `SELECT sum(evidence_rows) AS evidence, sum(zoom_rows) AS zoomRows, sum(events) AS events FROM sensor_batches WHERE sensor = {sensor:String}`,
+      params: { sensor },
+      tag: 'test',
+    });
+    return { rows: Number(row!.rows), seqs: Number(row!.seqs), untagged: Number(row!.untagged), intentEvidence: Number(intent!.evidence), intentZoomRows: Number(intent!.zoomRows), events: Number(intent!.events) };
+  }
+
+  it('stores evidence inside its units exactly once through a crash between inserts, tagged with the investigation after a restart too', async () => {
+    // 3000 events: the zoom's first state, then evidence (3 of every 4) and process events.
+    const sensor = await startFixture(['--name', 'fx-z', '--events', '3000', '--per-tick', '100', '--tick-ms', '5', '--zoom', `${ZOOM}:${INVESTIGATION}`]);
+    const failing = failingDb('after', (token) => firstSeqOf(token) > 1000, 'socket_events');
+    collect(`fx-z=localhost:${sensor.port}`, { db: failing.db, unitMaxEvents: 300, unitEager: false, unitMaxDelayMs: 20, zoomDirectory: new ZoomDirectory() });
+    await waitFor('an evidence insert failing after it stored', () => failing.hits.length > 1);
+    await stopCollector();
+    // A new collector — nothing in memory about the zoom: the mapping comes from storage.
+    collect(`fx-z=localhost:${sensor.port}`, { unitMaxEvents: 64, zoomDirectory: new ZoomDirectory() });
+    await waitFor('3000 stored', () => link('fx-z').lastStoredSeq === '3000');
+    const expected = Array.from({ length: 2999 }, (_, i) => i + 1).filter((index) => index % 4 !== 3).length; // 2249
+    const stats = await evidenceStats('fx-z');
+    expect(stats).toEqual({ rows: expected, seqs: expected, untagged: 0, intentEvidence: expected, intentZoomRows: 1, events: 3000 });
+    expect(await eventStats('fx-z')).toMatchObject({ rows: 3000 - 1 - expected });
+    await expectUnitsConsistent('fx-z');
+    // The zoom's state is in storage, with its investigation.
+    const [zoom] = await selectRows<{ status: string; investigation_id: string }>(db, {
+      sql: `SELECT toString(status) AS status, investigation_id FROM zooms FINAL WHERE zoom_id = {z:String}`,
+      params: { z: ZOOM },
+      tag: 'test',
+    });
+    expect(zoom).toEqual({ status: 'ordered', investigation_id: INVESTIGATION });
   });
 });
 

@@ -7,6 +7,9 @@ import { Detector } from '../detection/detector';
 import { ownImageMatcher, readOwnProcess } from '../detection/own';
 import { storageStore } from '../detection/store';
 import { SensorLink, type SensorLinkState } from './link';
+import { registerLinkControls } from '../zoom/control';
+import { getZoomDirectory, type ZoomDirectory } from '../zoom/directory';
+import { getZoomService, type ZoomService } from '../zoom/service';
 
 export type { SensorLinkState } from './link';
 
@@ -45,6 +48,14 @@ export interface StartCollectorOptions {
    * learning window from BASELINE_MIN_LEARNING / BASELINE_QUIET / BASELINE_MAX_LEARNING).
    */
   detector?: boolean | { window?: LearningWindow; tickMs?: number; graceMs?: number; syncMs?: number };
+  /**
+   * The zoom service the detector hands new indicators to (automatic zooms, by the zoom policy)
+   * and the links serve orders for (default: the process's, getZoomService()); false: no
+   * automatic zooms from this collector.
+   */
+  zooms?: ZoomService | false;
+  /** Where zoom ids are mapped to investigations (default: the process's; tests give a fresh one to stand for a restart). */
+  zoomDirectory?: ZoomDirectory;
   logger?: Logger;
 }
 
@@ -52,6 +63,7 @@ interface Collector {
   links: SensorLink[];
   detector: Detector | null;
   startedAt: string;
+  unregister: () => void;
 }
 
 const GLOBAL_KEY = Symbol.for('soc.cockpit.collector');
@@ -89,6 +101,14 @@ export function startCollector(options: StartCollectorOptions = {}): void {
     dbOption === undefined ? getDb : typeof dbOption === 'function' ? dbOption : () => Promise.resolve(dbOption);
 
   const detectorOptions = typeof options.detector === 'object' ? options.detector : {};
+  const zoomService = options.zooms === false ? null : (options.zooms ?? getZoomService());
+  const onRaised = zoomService
+    ? (records: Parameters<ZoomService['onIndicators']>[1], storedAtNs: bigint) => {
+        db()
+          .then((d) => zoomService.onIndicators(d, records, storedAtNs))
+          .catch((err: unknown) => log.warn('automatic zoom failed', { error: (err as Error).message }));
+      }
+    : undefined;
   const detector = window
     ? new Detector({
         store: storageStore(db),
@@ -98,8 +118,10 @@ export function startCollector(options: StartCollectorOptions = {}): void {
         tickMs: detectorOptions.tickMs,
         graceMs: detectorOptions.graceMs,
         syncMs: detectorOptions.syncMs,
+        onRaised,
       })
     : null;
+  const zoomDirectory = options.zoomDirectory ?? getZoomDirectory();
   const links = sensors.map(
     (endpoint) =>
       new SensorLink({
@@ -117,9 +139,12 @@ export function startCollector(options: StartCollectorOptions = {}): void {
         backoffInitialMs: options.backoffInitialMs,
         resume: options.resume,
         observer: detector ?? undefined,
+        zooms: zoomDirectory,
       }),
   );
-  g[GLOBAL_KEY] = { links, detector, startedAt: new Date().toISOString() };
+  // Zoom orders and cancels travel over these links (server/zoom/control.ts).
+  const unregister = registerLinkControls(links);
+  g[GLOBAL_KEY] = { links, detector, startedAt: new Date().toISOString(), unregister };
   // Loads its state in the background; units stored meanwhile wait in its queue.
   detector?.start().catch((err: unknown) => log.warn('detector not started yet', { error: (err as Error).message }));
   for (const link of links) link.start();
@@ -132,6 +157,7 @@ export async function stopCollector(): Promise<void> {
   const collector = g[GLOBAL_KEY];
   if (!collector) return;
   delete g[GLOBAL_KEY];
+  collector.unregister();
   await Promise.all(collector.links.map((link) => link.stop()));
   await collector.detector?.stop();
 }

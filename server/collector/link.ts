@@ -10,12 +10,24 @@ import {
   UnitBuilder,
   unitDataRows,
   unitGaps,
+  unitRowCounts,
   unitToken,
   type SensorGap,
   type StreamUnit,
   type UnitContents,
+  type ZoomInvestigationLookup,
 } from '../../db/repositories/sensorStream';
-import { EventBatch, WatchRequest, type Event, type SensorStatus } from '../../sensor/gen/soc/sensor/v1/sensor';
+import {
+  EventBatch,
+  WatchRequest,
+  type CancelZoomRequest,
+  type Event,
+  type ListZoomsRequest,
+  type ListZoomsResponse,
+  type SensorStatus,
+  type Zoom,
+  type ZoomRequest,
+} from '../../sensor/gen/soc/sensor/v1/sensor';
 import { createWireSensorClient, type WireSensorClient } from '../../sensor/src/grpc/client';
 import type { TlsMaterial } from '../../sensor/src/grpc/server';
 import type { Logger } from '../../sensor/src/log';
@@ -104,7 +116,15 @@ export interface SensorLinkOptions {
   resume?: 'stored' | 'beginning';
   /** Told about every stored unit (see UnitObserver). */
   observer?: UnitObserver;
+  /**
+   * Maps zoom ids to investigations when evidence is stored (see sensorStream.ts). `ready` is
+   * awaited before the first stream: it loads what storage already knows.
+   */
+  zooms?: ZoomInvestigationLookup & { ready(db: Db): Promise<void> };
 }
+
+/** How long a zoom order or cancel may take over the link before it is reported unavailable. */
+const ZOOM_CALL_DEADLINE_MS = 5_000;
 
 const NS_PER_MS = 1_000_000n;
 const nowNs = () => BigInt(Date.now()) * NS_PER_MS;
@@ -204,6 +224,8 @@ export class SensorLink {
   /** The last seq each recent epoch reported in Status: how far a sensor got before a restart. */
   private reportedSeq = new Map<string, bigint>();
   private attempt = 0;
+  /** The sensor's node, from its Status (zoom orders are routed by node). */
+  private nodeName: string | null = null;
   private readonly state: SensorLinkState;
 
   constructor(options: SensorLinkOptions) {
@@ -249,6 +271,44 @@ export class SensorLink {
     this.client?.close();
   }
 
+  /** The node the sensor watches (from its last Status), null before the first one. */
+  get node(): string | null {
+    return this.nodeName;
+  }
+
+  /** The sensor's configured name. */
+  get sensor(): string {
+    return this.name;
+  }
+
+  /**
+   * Orders a zoom-in over this link's mTLS client. Rejects with the gRPC error (a ServiceError:
+   * the sensor's refusal, or UNAVAILABLE when the link is down or TLS fails).
+   */
+  zoomIn(request: ZoomRequest, timeoutMs = ZOOM_CALL_DEADLINE_MS): Promise<Zoom> {
+    return this.unary<ZoomRequest, Zoom>('zoomIn', request, timeoutMs);
+  }
+
+  cancelZoom(request: CancelZoomRequest, timeoutMs = ZOOM_CALL_DEADLINE_MS): Promise<Zoom> {
+    return this.unary<CancelZoomRequest, Zoom>('cancelZoom', request, timeoutMs);
+  }
+
+  listZooms(request: ListZoomsRequest, timeoutMs = ZOOM_CALL_DEADLINE_MS): Promise<ListZoomsResponse> {
+    return this.unary<ListZoomsRequest, ListZoomsResponse>('listZooms', request, timeoutMs);
+  }
+
+  private unary<Req, Res>(method: 'zoomIn' | 'cancelZoom' | 'listZooms', request: Req, timeoutMs: number): Promise<Res> {
+    const client = this.client;
+    if (!client || this.stopped) {
+      const reason = this.state.lastError ? `; last error: ${this.state.lastError}` : '';
+      return Promise.reject(unavailable(`not connected to sensor ${this.name} (${this.opts.endpoint.address})${reason}`));
+    }
+    return new Promise<Res>((resolve, reject) => {
+      const call = client[method] as unknown as (req: Req, md: Metadata, opts: { deadline: number }, cb: (err: ServiceError | null, res: Res) => void) => unknown;
+      call.call(client, request, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
+    });
+  }
+
   snapshot(): SensorLinkState {
     return { ...this.state, sensorStatus: this.state.sensorStatus ? { ...this.state.sensorStatus } : null };
   }
@@ -258,6 +318,7 @@ export class SensorLink {
       let delivered = false;
       try {
         const db = await this.opts.db();
+        await this.opts.zooms?.ready(db);
         if (!this.stored) await this.loadResumePoint(db);
         this.client?.close();
         this.client = createWireSensorClient(this.opts.endpoint.address, this.opts.tls());
@@ -482,7 +543,7 @@ export class SensorLink {
           append(open, events, end, this.opts.observer);
         } else if (seq === recordedFirst) {
           await this.closeUnit(db);
-          this.open = newUnit(db, 'redo', recorded, this.name, batch.epoch, seq, false, 0);
+          this.open = newUnit(db, 'redo', recorded, this.name, batch.epoch, seq, false, 0, undefined, this.opts.zooms);
           append(this.open, events, end, this.opts.observer);
         } else {
           if (open?.record === recorded) this.open = null;
@@ -504,10 +565,10 @@ export class SensorLink {
           await this.closeUnit(db);
           const flagged = firstSegment && batch.gap;
           if (missing > 0 && !batch.gap) await this.recordUnflaggedGap(db, batch, missing, seq);
-          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, flagged, flagged ? Math.max(0, missing) : 0, this.expectedEvents());
+          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, flagged, flagged ? Math.max(0, missing) : 0, this.expectedEvents(), this.opts.zooms);
         } else if (open.events > 0 && open.events + events.length > this.unitMaxEvents) {
           await this.closeUnit(db);
-          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, false, 0, this.expectedEvents());
+          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, false, 0, this.expectedEvents(), this.opts.zooms);
         }
         append(open, events, end, this.opts.observer);
         if (firstSegment) {
@@ -562,7 +623,7 @@ export class SensorLink {
         count: String(short),
         tsNs: unit.firstTsNs,
         detail:
-          `unit ${unit.firstSeq}-${unit.lastSeq} was recorded but only ${stored} of its ${recorded} row(s) (process events, facts, counters) ` +
+          `unit ${unit.firstSeq}-${unit.lastSeq} was recorded but only ${stored} of its ${recorded} row(s) (process events, facts, counters, evidence) ` +
           `were stored, and the sensor no longer holds it`,
       }),
     );
@@ -616,13 +677,13 @@ export class SensorLink {
     let unit: StreamUnit;
     if (open.kind === 'redo') {
       unit = open.record!;
-      if (contents.processRows !== unit.processRows || contents.factRows !== unit.factRows || contents.counterRows !== unit.counterRows) {
+      if (unitRowCounts(contents) !== unitRowCounts(unit)) {
         // Not the events it was recorded with (a different recording under the same epoch?).
         this.opts.log.warn('recorded unit differs on re-read', {
           sensor: this.name,
           unit: unitToken(unit),
-          rows: `${contents.processRows}/${contents.factRows}/${contents.counterRows}`,
-          recorded: `${unit.processRows}/${unit.factRows}/${unit.counterRows}`,
+          rows: unitRowCounts(contents),
+          recorded: unitRowCounts(unit),
         });
         const plan = this.plan;
         if (plan) await this.cannotRedo(db, unit, plan);
@@ -707,6 +768,8 @@ export class SensorLink {
       processRows: 0,
       factRows: 0,
       counterRows: 0,
+      evidenceRows: 0,
+      zoomRows: 0,
       gap: false,
       missing: '0',
       dropped: batch.dropped,
@@ -807,6 +870,7 @@ export class SensorLink {
           return;
         }
         this.rememberReportedSeq(status);
+        if (status.node) this.nodeName = status.node;
         this.state.sensorStatus = {
           mode: status.mode,
           epoch: status.epoch,
@@ -870,6 +934,7 @@ function newUnit(
   gap: boolean,
   missing: number,
   expectedEvents?: number,
+  zooms?: ZoomInvestigationLookup,
 ): OpenUnit {
   return {
     kind,
@@ -877,7 +942,7 @@ function newUnit(
     epoch,
     firstSeq,
     lastSeq: firstSeq - 1,
-    builder: new UnitBuilder(db, sensor, epoch, record?.events ?? expectedEvents),
+    builder: new UnitBuilder(db, sensor, epoch, record?.events ?? expectedEvents, zooms),
     events: 0,
     batches: 0,
     picked: [],
@@ -916,4 +981,13 @@ function nonOverlapping(units: StreamUnit[]): StreamUnit[] {
     through = Number(unit.lastSeq);
   }
   return out;
+}
+
+/** A ServiceError-shaped UNAVAILABLE, as gRPC reports a link that is down. */
+function unavailable(details: string): ServiceError {
+  return Object.assign(new Error(`${GrpcStatus.UNAVAILABLE} UNAVAILABLE: ${details}`), {
+    code: GrpcStatus.UNAVAILABLE,
+    details,
+    metadata: new Metadata(),
+  }) as ServiceError;
 }

@@ -52,6 +52,12 @@ export interface DetectorOptions {
   syncMs?: number;
   /** Indicators last seen this long ago or later are loaded at start, to fold into (default 30 days). */
   foldWindowNs?: bigint;
+  /**
+   * Told about indicators raised (not folds) right after they were stored, with the time the write
+   * finished: the zoom policy's hook (server/zoom/service.ts). Must not block: it runs in the
+   * detector's queue.
+   */
+  onRaised?: (records: IndicatorRecord[], storedAtNs: bigint) => void;
 }
 
 /** What the detector knows about one image. */
@@ -132,7 +138,7 @@ export class Detector implements UnitObserver<DetectionInput> {
     writeFailures: 0,
     lastError: null,
   };
-  private readonly opts: Required<Omit<DetectorOptions, 'isOwn' | 'wallNs' | 'log'>> & Pick<DetectorOptions, 'isOwn'>;
+  private readonly opts: Required<Omit<DetectorOptions, 'isOwn' | 'wallNs' | 'log' | 'onRaised'>> & Pick<DetectorOptions, 'isOwn' | 'onRaised'>;
   private readonly log: Logger;
   private readonly wallNs: () => bigint;
   private readonly execs = new Bounded<string, ExecState | null>(MAX_EXECS);
@@ -151,6 +157,8 @@ export class Detector implements UnitObserver<DetectionInput> {
   private readonly dirtyProfiles = new Set<Profile>();
   private pendingEntries: EntryRecord[] = [];
   private readonly dirtyIndicators = new Set<string>();
+  /** Indicators raised (not folded) and not yet reported as stored (onRaised). */
+  private readonly newlyRaised = new Set<string>();
 
   constructor(options: DetectorOptions) {
     this.opts = {
@@ -161,6 +169,7 @@ export class Detector implements UnitObserver<DetectionInput> {
       graceMs: options.graceMs ?? 2000,
       syncMs: options.syncMs ?? 10_000,
       foldWindowNs: options.foldWindowNs ?? 30n * 86_400_000_000_000n,
+      onRaised: options.onRaised,
     };
     this.log = options.log ?? silentLogger;
     this.wallNs = options.wallNs ?? (() => BigInt(Date.now()) * NS_PER_MS);
@@ -510,6 +519,7 @@ export class Detector implements UnitObserver<DetectionInput> {
     };
     this.indicators.set(id, { record });
     this.dirtyIndicators.add(id);
+    if (this.opts.onRaised) this.newlyRaised.add(id);
     this.stats.indicatorsRaised++;
     this.log.info('indicator', { id, workload: record.workload, executable: record.executable, kind: record.kind, value: record.value, severity, rules: record.rules });
   }
@@ -585,6 +595,7 @@ export class Detector implements UnitObserver<DetectionInput> {
       // Entries first (a profile's count never runs ahead of them), then profiles, then indicators.
       await this.opts.store.write({ entries, entriesToken: `detector:${randomUUID()}`, profiles: profileRecords, indicators: indicatorRecords });
       for (const r of profileRecords) this.knownRowVersion.set(`${r.workload}\u0000${r.executable}`, r.rowVersion);
+      this.reportRaised(indicatorRecords);
     } catch (err) {
       // Nothing is lost: what was not written is written with the next flush.
       this.stats.writeFailures++;
@@ -594,6 +605,18 @@ export class Detector implements UnitObserver<DetectionInput> {
       for (const p of profiles) this.dirtyProfiles.add(p);
       for (const id of indicatorIds) this.dirtyIndicators.add(id);
       throw err;
+    }
+  }
+
+  /** Hands the indicators raised since the last report, now stored, to onRaised. */
+  private reportRaised(written: readonly IndicatorRecord[]): void {
+    if (!this.opts.onRaised || this.newlyRaised.size === 0) return;
+    const raised = written.filter((r) => this.newlyRaised.delete(r.id));
+    if (raised.length === 0) return;
+    try {
+      this.opts.onRaised(raised, this.wallNs());
+    } catch (err) {
+      this.log.warn('indicator hook failed', { error: (err as Error).message });
     }
   }
 

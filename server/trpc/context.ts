@@ -6,6 +6,8 @@ import type { AuthOutcome } from '../auth/principal';
 import { sourceAddress } from '../http/request';
 import { configuredSensorsFromEnv, type ConfiguredSensor } from '../sensors/config';
 import { getLiveSensorSource, type LiveSensorSource } from '../sensors/live';
+import { zoomPolicy, type ZoomPolicy } from '../zoom/policy';
+import { getZoomService, type ZoomService } from '../zoom/service';
 
 /**
  * What every procedure can reach. Dependencies are functions, resolved on first use: a request
@@ -32,6 +34,10 @@ export interface TRPCContext {
   authenticate: () => Promise<AuthOutcome>;
   /** Session, token and lockout settings. */
   authConfig: () => AuthConfig;
+  /** The zoom service (orders and cancels reach sensors through it); tests inject their own. */
+  zooms: () => ZoomService;
+  /** The zoom policy in force (throws ZoomPolicyError when its file is invalid). */
+  zoomPolicy: () => ZoomPolicy;
 }
 
 /** The context of an HTTP request (route handler) or a server component (server-side caller). */
@@ -48,5 +54,7 @@ export async function createTRPCContext(opts: { headers: Headers }): Promise<TRP
     authenticate: () =>
       (outcome ??= getDb().then((db) => authenticateHeaders(opts.headers, { db, now: nowNs, config: authConfig() }, source))),
     authConfig,
+    zooms: getZoomService,
+    zoomPolicy: () => zoomPolicy(),
   };
 }

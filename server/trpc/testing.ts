@@ -6,6 +6,8 @@ import { EventBatch, type Event, type SensorStatus, type Workload } from '../../
 import type { ConfiguredSensor } from '../sensors/config';
 import { noLiveSensors, type LiveSensorSource } from '../sensors/live';
 import type { TRPCContext } from './context';
+import { DEFAULT_ZOOM_POLICY, type ZoomPolicy } from '../zoom/policy';
+import { getZoomService, type ZoomService } from '../zoom/service';
 
 /**
  * Builders for API tests: a context with injected storage and sensors, and sensor events shaped
@@ -37,6 +39,9 @@ export function testContext(options: {
   as?: Role;
   principal?: Principal;
   auth?: AuthOutcome;
+  /** the zoom service (default: the process's, over the collector's links) */
+  zooms?: ZoomService;
+  zoomPolicy?: ZoomPolicy;
 }): TRPCContext {
   const principal = options.principal ?? (options.as ? testPrincipal(options.as) : null);
   const outcome: AuthOutcome = options.auth ?? (principal ? { ok: true, principal } : { ok: false, failure: 'missing' });
@@ -52,6 +57,8 @@ export function testContext(options: {
     source: '',
     authenticate: async () => outcome,
     authConfig: () => authConfigFromEnv({}),
+    zooms: () => options.zooms ?? getZoomService(),
+    zoomPolicy: () => options.zoomPolicy ?? DEFAULT_ZOOM_POLICY,
   };
 }
 

@@ -35,7 +35,7 @@ export function createSensorClient(
  * an object graph per event, and decodes right before use (the collector does, see
  * server/collector/link.ts: objects that die young cost the garbage collector little).
  */
-export interface WireSensorClient extends Client {
+export interface WireSensorClient extends Client, Pick<SensorClient, 'zoomIn' | 'cancelZoom' | 'listZooms'> {
   watch(request: WatchRequest, options?: Partial<CallOptions>): ClientReadableStream<Buffer>;
   status(
     request: StatusRequest,

@@ -5,7 +5,7 @@ import { createLogger, silentLogger } from '../log';
 import { Journal, encodeBatch, type EncodedBatch, type SubscribeOptions } from '../stream/journal';
 import { readTlsMaterial, tlsPathsFromEnv } from '../tls/material';
 import { SENSOR_VERSION } from '../version';
-import { syntheticEvents } from './synthetic';
+import { syntheticEvents, syntheticZoomEvents } from './synthetic';
 
 /**
  * A sensor PROCESS for transport tests (collector servertests): the real journal and the real
@@ -14,6 +14,7 @@ import { syntheticEvents } from './synthetic';
  *
  *   node --import tsx sensor/src/testing/fixture-sensor.ts --name N [--listen localhost:0]
  *     [--events N] [--per-tick N] [--tick-ms N] [--bad-after SEQ]
+ *     [--zoom ZOOM_ID:INVESTIGATION_ID]   synthetic zoom-in evidence instead of process events
  * TLS from SENSOR_TLS_*. Prints one JSON line {"ready":true,"port":…,"epoch":…} on stdout, then
  * {"appended":seq} as events are added; stdin lines "append N" add N more events.
  */
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     'per-tick': { type: 'string', default: '100' },
     'tick-ms': { type: 'string', default: '5' },
     'bad-after': { type: 'string' },
+    zoom: { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -37,8 +39,14 @@ let injected = false;
 const startedAtNs = String(BigInt(Date.now()) * 1_000_000n);
 let appended = 0;
 
+const [zoomId, investigationId] = values.zoom ? values.zoom.split(':') : [];
+
 function append(n: number) {
-  journal.append(syntheticEvents(n, { node: values.name, fromIndex: appended }));
+  journal.append(
+    zoomId
+      ? syntheticZoomEvents(n, { node: values.name, fromIndex: appended, zoomId, investigationId: investigationId ?? '' })
+      : syntheticEvents(n, { node: values.name, fromIndex: appended }),
+  );
   appended += n;
   process.stdout.write(JSON.stringify({ appended: journal.stats().lastSeq }) + '\n');
 }

@@ -1,0 +1,64 @@
+/** Display helpers of the zoom and investigation components (pure: unit-tested). */
+
+export function investigationHref(id: string): string {
+  return `/investigations/${encodeURIComponent(id)}`;
+}
+
+/** 1 234 567 → "1.2 MB"; small counts stay exact ("512 B"). */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+}
+
+/** Remaining TTL for a countdown: "4 min 05 s", "12 s"; "—" when none. */
+export function formatRemaining(ms: number | null): string {
+  if (ms === null) return '—';
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  if (s < 60) return `${s} s`;
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'muted';
+
+/** Badge tone of a zoom's status. */
+export function zoomStatusTone(status: string): Tone {
+  switch (status) {
+    case 'active':
+    case 'ordered':
+      return 'info';
+    case 'failed':
+    case 'refused':
+      return 'bad';
+    case 'exhausted':
+      return 'warn';
+    default:
+      return 'muted';
+  }
+}
+
+/** Badge tone of a finding's severity. */
+export function findingTone(severity: string): Tone {
+  return severity === 'critical' || severity === 'high' ? 'bad' : severity === 'medium' ? 'warn' : severity === 'low' ? 'info' : 'muted';
+}
+
+/** "1 000.0 ms" → "1.00 s" for intervals. */
+export function formatIntervalMs(ms: number | null): string {
+  if (ms === null) return '—';
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}
+
+/** The probe sets as the order form shows them, with what each collects. */
+export const PROBE_LABELS: Record<string, string> = {
+  IO_URING: 'io_uring requests (opcode, path or peer, bytes, payload prefix)',
+  NETWORK: 'sockets (connects, sends and receives with payload prefixes)',
+  FILES: 'file access (opens, reads, writes with paths and bytes)',
+  CODE: 'code fingerprints (executable and mapped modules: language, build id, sha256)',
+  CHILDREN: 'follow children (processes it forks join the zoom)',
+};
