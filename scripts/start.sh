@@ -23,7 +23,8 @@ mkdir -p data/logs
 npx tsx sensor/src/certs-cli.ts --out "$CERTS_DIR" >/dev/null
 
 # Rebuild the web app when a source file is newer than the last build.
-if [ ! -f .next/BUILD_ID ] || [ -n "$(find app components server db sensor/gen next.config.ts package.json -newer .next/BUILD_ID -type f -print -quit 2>/dev/null)" ]; then
+DIST_DIR=${NEXT_DIST_DIR:-.next}
+if [ ! -f "$DIST_DIR/BUILD_ID" ] || [ -n "$(find app components server db sensor/gen next.config.ts package.json -newer "$DIST_DIR/BUILD_ID" -type f -print -quit 2>/dev/null)" ]; then
   say "building the cockpit (next build)"
   npx next build >data/logs/build.log 2>&1 || { cat data/logs/build.log; exit 1; }
 fi
