@@ -9,7 +9,7 @@ export default defineConfig({
   resolve: { alias: { '@': path.resolve(import.meta.dirname) } },
   test: {
     include: ['**/*.{test,servertest,livetest}.ts'],
-    exclude: ['node_modules/**', '.next/**', 'e2e/**', 'data/**'],
+    exclude: ['node_modules/**', '.next/**', '.next-*/**', 'e2e/**', 'data/**'],
     // chDB allows one engine per process: every test file gets its own process.
     pool: 'forks',
     maxWorkers: 2,
