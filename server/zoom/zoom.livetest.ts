@@ -252,7 +252,10 @@ describe.skipIf(skipReason !== '')(`zoom-in through the cockpit, live (${skipRea
     await waitFor('exhausted in zooms.list', async () => (await zoomOf(budget.investigationId, budget.zoom.id))?.status === 'exhausted', { timeoutMs: 10_000 });
     const exhausted = (await zoomOf(budget.investigationId, budget.zoom.id))!;
     expect(exhausted.reason).toBe('event budget of 25 used up');
-    expect(Number(exhausted.eventsDropped)).toBeGreaterThan(0);
+    // The budget was reached: events emitted up to it, the rest (if any arrived before the poll
+    // ended the zoom) counted as dropped. Whether any were dropped depends on timing.
+    expect(Number(exhausted.eventsEmitted)).toBeLessThanOrEqual(25);
+    expect(Number(exhausted.eventsEmitted) + Number(exhausted.eventsDropped)).toBeGreaterThanOrEqual(25);
     expect(await evidenceOfPid(pid)).toBeLessThanOrEqual(25);
     expect((await status()).zoomProgramsAttached).toBe(0);
     process.kill(pid, 'SIGTERM');

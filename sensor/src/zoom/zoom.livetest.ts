@@ -393,7 +393,10 @@ describe.skipIf(skipReason !== '')(`zoom-in (${skipReason || 'live'})`, () => {
     expect(evidence(zoom.id).length).toBe(count);
     const z = (await list()).zooms.find((x) => x.id === zoom.id)!;
     expect(z).toMatchObject({ status: ZoomStatus.ZOOM_STATUS_EXHAUSTED, reason: 'event budget of 25 used up' });
-    expect(Number(z.eventsDropped)).toBeGreaterThan(0);
+    // The budget was reached: events emitted up to it, the rest (if any arrived before the poll
+    // ended the zoom) counted as dropped. Whether any were dropped depends on timing.
+    expect(Number(z.eventsEmitted)).toBeLessThanOrEqual(25);
+    expect(Number(z.eventsEmitted) + Number(z.eventsDropped)).toBeGreaterThanOrEqual(25);
     expect((await status()).zoomProgramsAttached).toBe(0);
     process.kill(pid, 'SIGTERM');
   });
