@@ -12,6 +12,7 @@ import { baselineHref } from '../detection/inboxState';
 import { buildProcessTree } from './processTree';
 import { ProcessTreeChart } from './ProcessTreeChart';
 import { ProcessTreeList } from './ProcessTreeList';
+import { ZoomPanel } from '../zoom/ZoomPanel';
 
 const ANCESTRY_END: Record<AncestryEnd, string> = {
   root: 'The chain starts at a process with no recorded parent.',
@@ -20,8 +21,11 @@ const ANCESTRY_END: Record<AncestryEnd, string> = {
   cycle: 'The parent links loop back (inconsistent data); the chain stops before repeating.',
 };
 
-/** Everything known about one process image: facts, ancestry, children tree, forked pids. */
-export function ProcessDetail({ execId }: { execId: string }) {
+/**
+ * Everything known about one process image: facts, zoom-ins (ordering needs `canOrderZooms`),
+ * ancestry, children tree, forked pids.
+ */
+export function ProcessDetail({ execId, canOrderZooms }: { execId: string; canOrderZooms: boolean }) {
   const trpc = useTRPC();
   const process = useQuery(trpc.processes.get.queryOptions({ execId }));
   const ancestry = useQuery(trpc.processes.ancestry.queryOptions({ execId }));
@@ -44,6 +48,8 @@ export function ProcessDetail({ execId }: { execId: string }) {
         <span className={`badge ${p.exited ? (p.exitCode || p.exitSignal ? 'badge--bad' : 'badge--muted') : successor ? 'badge--muted' : 'badge--ok'}`}>{end}</span>
       </header>
       <ProcessFacts p={p} end={end} />
+
+      <ZoomPanel execId={p.execId} canOrder={canOrderZooms} exited={p.exited} />
 
       <section aria-labelledby="ancestry-title">
         <h2 id="ancestry-title">Ancestry (root → process)</h2>

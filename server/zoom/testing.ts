@@ -1,4 +1,7 @@
 import { CodeKind, EvidenceVia, FileOp, ProbeSet, SocketOp, ZoomStatus, type CancelZoomRequest, type Event, type Zoom, type ZoomRequest } from '../../sensor/gen/soc/sensor/v1/sensor';
+import type { Db } from '../../db/client';
+import { selectRows } from '../../db/query';
+import { waitFor } from '../../sensor/src/testing/process';
 import type { SensorZoomControl } from './control';
 
 /**
@@ -261,4 +264,22 @@ export function fakeZoomControl(sensor: string, options: { refuse?: (req: ZoomRe
     },
   };
   return { control, zooms, orders, cancels };
+}
+
+/**
+ * The exec id the collector stored for a process a live test or bench started (waits for it: the
+ * stream is asynchronous). Zoom orders name their target by exec id.
+ */
+export async function storedExecId(db: Db, sensor: string, pid: number, binary: string): Promise<string> {
+  let execId = '';
+  await waitFor(`the exec of pid ${pid} stored`, async () => {
+    const rows = await selectRows<{ exec_id: string }>(db, {
+      sql: `SELECT exec_id FROM process_events WHERE sensor = {s:String} AND kind = 'exec' AND pid = {pid:UInt32} AND binary = {b:String} ORDER BY ts DESC LIMIT 1`,
+      params: { s: sensor, pid, b: binary },
+      tag: 'test',
+    });
+    execId = rows[0]?.exec_id ?? '';
+    return execId !== '';
+  });
+  return execId;
 }

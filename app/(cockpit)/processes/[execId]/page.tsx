@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { connection } from 'next/server';
 import { requirePage } from '@/server/auth/page';
+import { roleHasScope } from '@/server/auth/permissions';
 import { ProcessDetail } from '@/components/processes/ProcessDetail';
 import { getQueryClient, HydrateClient, trpc } from '@/components/trpc/server';
 
@@ -21,10 +22,10 @@ export async function generateMetadata({ params }: ProcessPageProps): Promise<Me
   return { title: `Process ${decodeExecId((await params).execId)}` };
 }
 
-/** One process image. A permalink: the first HTML already carries the data (prefetched here). */
+/** One process image. A permalink: the first HTML already carries the data (prefetched here; the zooms load in the browser, where their TTL counts down). */
 export default async function ProcessPage({ params }: ProcessPageProps) {
   await connection();
-  await requirePage('processes:read');
+  const principal = await requirePage('processes:read');
   const execId = decodeExecId((await params).execId);
   const queryClient = getQueryClient();
   await Promise.all([
@@ -34,7 +35,7 @@ export default async function ProcessPage({ params }: ProcessPageProps) {
   ]);
   return (
     <HydrateClient>
-      <ProcessDetail execId={execId} />
+      <ProcessDetail execId={execId} canOrderZooms={roleHasScope(principal.role, 'zooms:order')} />
     </HydrateClient>
   );
 }
