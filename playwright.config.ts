@@ -1,10 +1,11 @@
 import { defineConfig } from '@playwright/test';
+import { SERVICE_MAP_FILE } from './e2e/scenario/harness';
 import { e2eRun, storageStatePath } from './e2e/support/run';
 
 /**
  * End-to-end: a production build of the cockpit (`next start`) on its own port and storage, fed by
- * two real sensors over mTLS — a live eBPF sensor and a replay of a recording — that the global
- * setup starts. Debian's chromium, never a downloaded browser.
+ * three real sensors over mTLS — a live eBPF sensor and replays of two recordings (a process chain,
+ * the reference attack) — that the global setup starts. Debian's chromium, never a downloaded browser.
  *
  * Order matters and is not the obvious one: Playwright starts the webServer BEFORE running the
  * global setup. The cockpit therefore boots before the certificates and sensors exist; its
@@ -60,7 +61,9 @@ export default defineConfig({
     stderr: 'pipe',
     env: {
       CHDB_PATH: run.chdbPath,
-      SENSORS: `local=localhost:${run.livePort},replay=localhost:${run.replayPort}`,
+      SENSORS: `local=localhost:${run.livePort},replay=localhost:${run.replayPort},exfil=localhost:${run.exfilPort}`,
+      // Names the reference attack's C2 address like an internal service (e2e/scenario.spec.ts).
+      SERVICE_MAP_FILE: SERVICE_MAP_FILE,
       COCKPIT_TLS_CA: cert('ca.crt'),
       COCKPIT_TLS_CERT: cert('cockpit.crt'),
       COCKPIT_TLS_KEY: cert('cockpit.key'),

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { probeKernel } from '../sensor/src/kernel/source';
 import { runTsx, startTsx, stop, waitForPort, type Started } from './support/processes';
-import { ACCOUNTS_ENV, e2eRun, LIVE_SENSOR_ENV, RECORDING, REPLAY_SENSOR_ENV, storageStatePath, type E2eRun } from './support/run';
+import { ACCOUNTS_ENV, e2eRun, EXFIL_RECORDING, EXFIL_SENSOR_ENV, LIVE_SENSOR_ENV, RECORDING, REPLAY_SENSOR_ENV, storageStatePath, type E2eRun } from './support/run';
 
 /**
  * Accounts for the specs, made the way an operator makes them: with the CLI, which reaches the
@@ -37,10 +37,13 @@ async function createAccounts(run: E2eRun): Promise<void> {
 }
 
 /**
- * Makes the certificates and starts the two sensors the cockpit (already started by Playwright's
+ * Makes the certificates and starts the three sensors the cockpit (already started by Playwright's
  * webServer, see playwright.config.ts) is configured to collect from:
  *   local  — the live eBPF sensor of this machine (needs root/CAP_BPF and a built sensor);
- *   replay — a recording made by the real sensor, replayed with its timestamps shifted to now.
+ *   replay — a recording made by the real sensor, replayed with its timestamps shifted to now;
+ *   exfil  — the reference attack's recording (e2e/scenario), replayed the same way: the cockpit
+ *            learns the victim's baseline from it, raises the io_uring indicator, and adopts the
+ *            recorded zoom's evidence into its own investigation (e2e/scenario.spec.ts).
  * A sensor that cannot run here is not an error of the run: its specs skip, with this reason.
  * Returns the teardown (Playwright calls it after the last spec).
  */
@@ -72,18 +75,24 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       process.env[LIVE_SENSOR_ENV] = `live eBPF sensor unavailable: ${probe.reason}`;
     }
 
-    if (fs.existsSync(RECORDING)) {
+    const replays = [
+      { name: 'replay', recording: RECORDING, port: run.replayPort, env: REPLAY_SENSOR_ENV, regenerate: "the live sensor's --record" },
+      { name: 'exfil', recording: EXFIL_RECORDING, port: run.exfilPort, env: EXFIL_SENSOR_ENV, regenerate: 'npm run scenario -- --record FILE' },
+    ];
+    for (const r of replays) {
+      if (!fs.existsSync(r.recording)) {
+        process.env[r.env] = `recording ${r.recording} is missing (record it with ${r.regenerate})`;
+        continue;
+      }
       const replay = startTsx(
-        'replay sensor',
+        `${r.name} sensor`,
         'sensor/src/main.ts',
-        ['--listen', `localhost:${run.replayPort}`, '--name', 'replay', '--replay', RECORDING, '--shift-to-now', ...tls],
-        path.join(logs, 'replay-sensor.log'),
+        ['--listen', `localhost:${r.port}`, '--name', r.name, '--replay', r.recording, '--shift-to-now', ...tls],
+        path.join(logs, `${r.name}-sensor.log`),
       );
       started.push(replay);
-      await waitForPort(replay, run.replayPort);
-      process.env[REPLAY_SENSOR_ENV] = 'ok';
-    } else {
-      process.env[REPLAY_SENSOR_ENV] = `recording ${RECORDING} is missing (record it with the live sensor's --record)`;
+      await waitForPort(replay, r.port);
+      process.env[r.env] = 'ok';
     }
   } catch (error) {
     await teardown();

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { LIVE_SENSOR_ENV, REPLAY_SENSOR_ENV } from './support/run';
+import { EXFIL_SENSOR_ENV, LIVE_SENSOR_ENV, REPLAY_SENSOR_ENV } from './support/run';
 
 function card(page: Page, name: string) {
   return page.getByRole('article', { name: `Sensor ${name}` });
@@ -9,17 +9,19 @@ function field(page: Page, sensor: string, name: string) {
   return card(page, sensor).locator(`dd[data-field="${name}"]`);
 }
 
-// Both configured sensors are listed; the ones that run report their mode and no drops.
+// Every configured sensor is listed; the ones that run report their mode and no drops.
 test('the sensors page shows each sensor with its mode and zero drops', async ({ page }) => {
   await page.goto('/sensors');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sensors');
-  await expect(page.getByRole('article')).toHaveCount(2);
+  await expect(page.getByRole('article')).toHaveCount(3);
   await expect(card(page, 'local')).toBeVisible();
   await expect(card(page, 'replay')).toBeVisible();
+  await expect(card(page, 'exfil')).toBeVisible();
 
   const expected: [string, string, string | undefined][] = [
     ['local', 'live', process.env[LIVE_SENSOR_ENV]],
     ['replay', 'replay', process.env[REPLAY_SENSOR_ENV]],
+    ['exfil', 'replay', process.env[EXFIL_SENSOR_ENV]],
   ];
   for (const [name, mode, state] of expected) {
     if (state !== 'ok') {

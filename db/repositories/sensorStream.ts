@@ -392,8 +392,9 @@ export class UnitBuilder {
       if (!zoom) return;
       const id = zoom.id || zoomId;
       this.zoomLookup.remember(id, zoom.investigationId);
-      // A state that names no investigation keeps the one known for the zoom (its order's).
-      const investigationId = zoom.investigationId || this.zoomLookup.investigationOf(id);
+      // The lookup's answer wins: a state that names no investigation keeps its order's, and a
+      // zoom adopted from a recording (server/collector/adoption.ts) is stored under the cockpit's.
+      const investigationId = this.zoomLookup.investigationOf(id) || zoom.investigationId;
       this.zoomRows.add(zoomRow({ ...zoom, id, investigationId }, { source: 'stream', sensor: this.sensor, node: event.node, observedNs: event.tsNs, epoch: this.epoch, seq: event.seq }));
       return;
     }
@@ -623,4 +624,23 @@ export async function recordSensorStatus(db: Db, status: SensorStatus, observedA
     ],
     tag: 'collector:sensor_status',
   });
+}
+
+// --- zooms adopted from recordings (server/collector/adoption.ts) ---------------------------------
+
+/**
+ * The newest open investigation about one process (node + exec id) created since `sinceNs`: where
+ * a replayed zoom's evidence goes when the investigation it names is not this cockpit's.
+ */
+export async function findOpenInvestigationOf(db: Db, node: string, execId: string, sinceNs: string): Promise<string | null> {
+  const rows = await selectRows<{ id: string }>(db, {
+    sql: `SELECT id FROM investigations FINAL
+          WHERE node = {node:String} AND exec_id = {execId:String} AND status = 'open'
+            AND created_at >= {since:DateTime64(9, 'UTC')}
+          ORDER BY created_at DESC, id
+          LIMIT 1`,
+    params: { node, execId, since: nsToClickHouse(sinceNs) },
+    tag: 'collector:adoption_investigation',
+  });
+  return rows[0]?.id ?? null;
 }

@@ -28,8 +28,8 @@ export function startTsx(name: string, script: string, args: string[], logFile: 
 }
 
 /** Runs `tsx <script> ...args` to completion; rejects with its output when it fails. */
-export async function runTsx(script: string, args: string[]): Promise<string> {
-  const child = spawn(TSX, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runTsx(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const child = spawn(TSX, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * One e2e run: a temporary directory (certificates, the cockpit's embedded storage) and three free
- * ports (cockpit, live sensor, replay sensor). Playwright loads the config in its main process and
+ * One e2e run: a temporary directory (certificates, the cockpit's embedded storage) and four free
+ * ports (cockpit, live sensor, and the two replay sensors: the process chain, the reference attack). Playwright loads the config in its main process and
  * again in every worker: the first load decides and publishes the run through the environment,
  * the others read it back, so everyone agrees on the same ports and paths.
  */
@@ -16,6 +16,7 @@ export interface E2eRun {
   cockpitPort: number;
   livePort: number;
   replayPort: number;
+  exfilPort: number;
 }
 
 const ENV_KEY = 'SOC_E2E_RUN';
@@ -36,7 +37,7 @@ export function e2eRun(): E2eRun {
   const existing = process.env[ENV_KEY];
   if (existing) return JSON.parse(existing) as E2eRun;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'soc-e2e-'));
-  const [cockpitPort, livePort, replayPort] = freePorts(3) as [number, number, number];
+  const [cockpitPort, livePort, replayPort, exfilPort] = freePorts(4) as [number, number, number, number];
   const run: E2eRun = {
     dir,
     certsDir: path.join(dir, 'certs'),
@@ -44,6 +45,7 @@ export function e2eRun(): E2eRun {
     cockpitPort,
     livePort,
     replayPort,
+    exfilPort,
   };
   process.env[ENV_KEY] = JSON.stringify(run);
   return run;
@@ -60,6 +62,13 @@ export const ACCOUNTS_ENV = 'SOC_E2E_ACCOUNTS';
 /** Set by the global setup for the specs: "ok", or why a sensor is not running. */
 export const LIVE_SENSOR_ENV = 'SOC_E2E_LIVE_SENSOR';
 export const REPLAY_SENSOR_ENV = 'SOC_E2E_REPLAY_SENSOR';
+export const EXFIL_SENSOR_ENV = 'SOC_E2E_EXFIL_SENSOR';
 
 /** The recording the replay sensor serves (made by the real sensor with `--record`). */
 export const RECORDING = path.join('e2e', 'fixtures', 'recordings', 'process-chain.socrec');
+
+/**
+ * The reference attack (io_uring exfiltration), recorded by the real sensor from the scenario
+ * (`npm run scenario -- --record FILE`); the `exfil` sensor replays it.
+ */
+export const EXFIL_RECORDING = path.join('e2e', 'fixtures', 'recordings', 'io-uring-exfiltration.socrec');

@@ -7,6 +7,7 @@ import type { SensorBackend } from './grpc/server';
 import { silentLogger, type Logger } from './log';
 import { Journal, newEpoch, type SubscribeOptions } from './stream/journal';
 import { RECORDED_BY, RECORDED_BY_PREFIX, SENSOR_VERSION } from './version';
+import { shiftBatch } from './replayShift';
 
 /**
  * Recordings: a file of length-delimited RecordingFrame messages (varint size, then the frame),
@@ -374,16 +375,4 @@ function batchTime(batch: EventBatch | undefined): bigint {
     if (ts > max) max = ts;
   }
   return max;
-}
-
-function shiftBatch(batch: EventBatch, shiftNs: bigint): EventBatch {
-  const shift = (ns: string) => (ns === '0' ? ns : String(BigInt(ns) + shiftNs));
-  return {
-    ...batch,
-    events: batch.events.map((e) => ({
-      ...e,
-      tsNs: shift(e.tsNs),
-      body: e.body?.$case === 'exec' ? { $case: 'exec', value: { ...e.body.value, startNs: shift(e.body.value.startNs) } } : e.body,
-    })),
-  };
 }

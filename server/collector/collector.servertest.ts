@@ -2,17 +2,25 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/client';
 import { selectRows } from '../../db/query';
+import { getInvestigation, upsertInvestigation } from '../../db/repositories/investigations';
 import { openTestDb } from '../../db/testing';
+import { nowNs } from '../../db/time';
+import { ProbeSet } from '../../sensor/gen/soc/sensor/v1/sensor';
 import { silentLogger } from '../../sensor/src/log';
 import { startRecorder } from '../../sensor/src/recording';
 import { Journal } from '../../sensor/src/stream/journal';
 import { freePort, startSensorProcess, waitFor as waitUntil } from '../../sensor/src/testing/process';
 import { syntheticEvents } from '../../sensor/src/testing/synthetic';
 import { ensureCerts, type CertResult } from '../../sensor/src/tls/certs';
+import { liveZoomControls } from '../zoom/control';
 import { ZoomDirectory } from '../zoom/directory';
+import { zoomPolicy } from '../zoom/policy';
+import { investigationIdFor, ZoomService } from '../zoom/service';
+import { adoptedInvestigationId } from './adoption';
 import { getCollectorState, startCollector, stopCollector, type StartCollectorOptions } from './collector';
 
 // The collector against real storage (embedded chDB) and real sensor processes over mTLS: the
@@ -425,6 +433,11 @@ describe('collector units with zoom-in evidence', () => {
 
   it('stores evidence inside its units exactly once through a crash between inserts, tagged with the investigation after a restart too', async () => {
     // 3000 events: the zoom's first state, then evidence (3 of every 4) and process events.
+    // The zoom is this cockpit's: its investigation exists here (else the collector would adopt it).
+    await upsertInvestigation(db, {
+      id: INVESTIGATION, title: 'transport test', status: 'open', trigger: 'manual', createdAtNs: String(nowNs()), updatedAtNs: String(nowNs()), createdBy: 'test',
+      indicatorIds: [], node: 'fx-z', workload: '', execId: '', verdict: 'none', verdictBy: '', verdictAtNs: '0', verdictNote: '', rowVersion: '1',
+    });
     const sensor = await startFixture(['--name', 'fx-z', '--events', '3000', '--per-tick', '100', '--tick-ms', '5', '--zoom', `${ZOOM}:${INVESTIGATION}`]);
     const failing = failingDb('after', (token) => firstSeqOf(token) > 1000, 'socket_events');
     collect(`fx-z=localhost:${sensor.port}`, { db: failing.db, unitMaxEvents: 300, unitEager: false, unitMaxDelayMs: 20, zoomDirectory: new ZoomDirectory() });
@@ -448,6 +461,40 @@ describe('collector units with zoom-in evidence', () => {
   });
 });
 
+describe('collector adopting zooms it did not order (a replayed recording\'s)', () => {
+  it('stores their evidence exactly once under an investigation of this cockpit, the same one after a crash and a restart', async () => {
+    const zoomId = 'z-recorded-1';
+    const named = 'abcabcabcabcabcabcabcabc'; // the recording run's investigation: not in this cockpit
+    const sensor = await startFixture(['--name', 'fx-adopt', '--events', '2000', '--per-tick', '100', '--tick-ms', '5', '--zoom', `${zoomId}:${named}`]);
+    const failing = failingDb('after', (token) => firstSeqOf(token) > 800, 'file_accesses');
+    collect(`fx-adopt=localhost:${sensor.port}`, { db: failing.db, unitMaxEvents: 200, unitEager: false, unitMaxDelayMs: 20, zoomDirectory: new ZoomDirectory(), adoptionGraceMs: 200 });
+    await waitFor('an evidence insert failing after it stored', () => failing.hits.length > 1);
+    await stopCollector();
+    collect(`fx-adopt=localhost:${sensor.port}`, { unitMaxEvents: 64, zoomDirectory: new ZoomDirectory(), adoptionGraceMs: 200 });
+    await waitFor('2000 stored', () => link('fx-adopt').lastStoredSeq === '2000');
+    const adopted = adoptedInvestigationId('fx-adopt', zoomId);
+    const [evidence] = await selectRows<{ rows: string; seqs: string; investigations: string[] }>(db, {
+      sql: `SELECT count() AS rows, uniqExact(epoch, seq) AS seqs, groupUniqArray(investigation_id) AS investigations FROM (
+              SELECT epoch, seq, investigation_id FROM io_uring_ops WHERE sensor = 'fx-adopt'
+              UNION ALL SELECT epoch, seq, investigation_id FROM socket_events WHERE sensor = 'fx-adopt'
+              UNION ALL SELECT epoch, seq, investigation_id FROM file_accesses WHERE sensor = 'fx-adopt')`,
+      params: {},
+      tag: 'test',
+    });
+    const expected = Array.from({ length: 1999 }, (_, i) => i + 1).filter((index) => index % 4 !== 3).length;
+    expect({ rows: Number(evidence!.rows), seqs: Number(evidence!.seqs), investigations: evidence!.investigations }).toEqual({ rows: expected, seqs: expected, investigations: [adopted] });
+    const [zoom] = await selectRows<{ investigation_id: string }>(db, {
+      sql: 'SELECT investigation_id FROM zooms FINAL WHERE zoom_id = {z:String}',
+      params: { z: zoomId },
+      tag: 'test',
+    });
+    expect(zoom).toEqual({ investigation_id: adopted });
+    const investigation = await getInvestigation(db, adopted);
+    expect(investigation).toMatchObject({ status: 'open', node: 'fx-adopt', createdBy: 'recording replayed by sensor fx-adopt' });
+    expect(await getInvestigation(db, named)).toBeNull();
+  });
+});
+
 describe('collector with the sensor CLI in replay mode', () => {
   it('stores a replayed recording once, and a --shift-to-now replay as a new epoch', async () => {
     // A recording written by the sensor's recorder from a journal of synthetic events (temp file,
@@ -465,6 +512,35 @@ describe('collector with the sensor CLI in replay mode', () => {
     collect(`rec-a=localhost:${port}`);
     await waitFor('750 stored', () => link('rec-a').lastStoredSeq === '750');
     await waitFor('replay status', () => link('rec-a').sensorStatus?.mode === 'replay');
+    // A replay has no kernel side: a zoom order is refused, clearly, and recorded as a failed order.
+    const refusal = (await liveZoomControls.forSensor('rec-a')!.zoomIn({
+      target: { target: { $case: 'execId', value: 'rec-a:boot:1:1:1' } }, probes: [ProbeSet.PROBE_SET_IO_URING], ttlS: 10, maxEvents: '10',
+      payloadPrefixBytes: 64, maxEventsPerS: 10, investigationId: '', requestedBy: 'test', reason: 'test',
+    }).catch((e: unknown) => e)) as { code?: number; details?: string };
+    expect(refusal.code).toBe(GrpcStatus.FAILED_PRECONDITION);
+    expect(refusal.details).toBe('ZoomIn: this sensor has no kernel side (it serves a recording): zoom-in needs a live sensor');
+    const [exec] = await selectRows<{ execId: string; node: string }>(db, {
+      sql: `SELECT exec_id AS execId, toString(node) AS node FROM process_events WHERE sensor = 'rec-a' AND kind = 'exec' LIMIT 1`,
+      params: {},
+      tag: 'test',
+    });
+    const service = new ZoomService({ controls: liveZoomControls, policy: () => zoomPolicy({}), directory: new ZoomDirectory(), now: nowNs, log: silentLogger });
+    const at = nowNs().toString();
+    const outcome = await service.autoZoom(db, {
+      id: 'ind-replay-1', tsNs: at, lastSeenNs: at, count: '1', node: exec!.node, execId: exec!.execId, lastExecId: exec!.execId, execIds: [exec!.execId],
+      workload: 'cgroup/replayed', workloadKind: 'cgroup', executable: '/usr/bin/node', kind: 'syscall', value: 'io_uring_setup', severity: 'high',
+      deviation: true, rules: ['io_uring-first-use'], profileVersion: 2, profileStatus: 'completed', sentence: 'test', explanation: '{}', state: 'open',
+      updatedAtNs: at, rowVersion: at,
+    }, BigInt(at));
+    expect(outcome).toMatchObject({ outcome: 'refused', investigationId: investigationIdFor('ind-replay-1') });
+    const orders = await selectRows<{ outcome: string; error: string }>(db, {
+      sql: `SELECT toString(outcome) AS outcome, error FROM zoom_orders WHERE indicator_id = 'ind-replay-1'`,
+      params: {},
+      tag: 'test',
+    });
+    expect(orders).toHaveLength(1);
+    expect(orders[0]!.outcome).toBe('refused');
+    expect(orders[0]!.error).toMatch(/no kernel side \(it serves a recording\)/);
     await stopCollector();
     collect(`rec-a=localhost:${port}`, { resume: 'beginning' });
     await waitFor('received again', () => link('rec-a').eventsStored === 750);

@@ -56,6 +56,8 @@ export interface StartCollectorOptions {
   zooms?: ZoomService | false;
   /** Where zoom ids are mapped to investigations (default: the process's; tests give a fresh one to stand for a restart). */
   zoomDirectory?: ZoomDirectory;
+  /** See SensorLinkOptions.adoptionGraceMs (zooms of a replayed recording). */
+  adoptionGraceMs?: number;
   logger?: Logger;
 }
 
@@ -140,6 +142,7 @@ export function startCollector(options: StartCollectorOptions = {}): void {
         resume: options.resume,
         observer: detector ?? undefined,
         zooms: zoomDirectory,
+        adoptionGraceMs: options.adoptionGraceMs,
       }),
   );
   // Zoom orders and cancels travel over these links (server/zoom/control.ts).

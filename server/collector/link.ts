@@ -32,6 +32,7 @@ import { createWireSensorClient, type WireSensorClient } from '../../sensor/src/
 import type { TlsMaterial } from '../../sensor/src/grpc/server';
 import type { Logger } from '../../sensor/src/log';
 import type { SensorEndpoint } from './config';
+import { ZoomAdoption } from './adoption';
 import { checkBatch } from './validate';
 
 /** What the web API shows about one sensor link (a copy: safe to serialise). */
@@ -121,6 +122,12 @@ export interface SensorLinkOptions {
    * awaited before the first stream: it loads what storage already knows.
    */
   zooms?: ZoomInvestigationLookup & { ready(db: Db): Promise<void> };
+  /**
+   * How long a zoom state naming an investigation this cockpit does not have (a replayed
+   * recording's) waits for the cockpit's own investigation of its target before one is made for
+   * it (default 5 s; see adoption.ts).
+   */
+  adoptionGraceMs?: number;
 }
 
 /** How long a zoom order or cancel may take over the link before it is reported unavailable. */
@@ -227,10 +234,15 @@ export class SensorLink {
   /** The sensor's node, from its Status (zoom orders are routed by node). */
   private nodeName: string | null = null;
   private readonly state: SensorLinkState;
+  /** Zoom → investigation for this stream's units, adopting zooms this cockpit did not order. */
+  private readonly zooms: ZoomAdoption | undefined;
 
   constructor(options: SensorLinkOptions) {
     this.opts = options;
     this.name = options.endpoint.name;
+    this.zooms = options.zooms
+      ? new ZoomAdoption({ sensor: this.name, lookup: options.zooms, log: options.log, graceMs: options.adoptionGraceMs })
+      : undefined;
     this.unitMaxEvents = Math.max(1, options.unitMaxEvents ?? DEFAULT_UNIT_MAX_EVENTS);
     this.unitMaxDelayMs = Math.max(0, options.unitMaxDelayMs ?? DEFAULT_UNIT_MAX_DELAY_MS);
     this.unitEager = options.unitEager ?? true;
@@ -318,9 +330,12 @@ export class SensorLink {
       let delivered = false;
       try {
         const db = await this.opts.db();
-        await this.opts.zooms?.ready(db);
+        await this.zooms?.ready(db);
         if (!this.stored) await this.loadResumePoint(db);
         this.client?.close();
+        // Cleared first: reading the certificates may throw, and a closed client must not be
+        // used again (its calls throw synchronously, from the Status timer too).
+        this.client = null;
         this.client = createWireSensorClient(this.opts.endpoint.address, this.opts.tls());
         this.startStatusPolling(db);
         delivered = await this.stream(db, this.client);
@@ -526,6 +541,9 @@ export class SensorLink {
       await this.reject(db, batch, `seq ${batch.firstSeq}-${batch.lastSeq} overlaps what is stored (through ${this.pos.seq})`);
       return;
     }
+    for (const state of this.zooms?.unsettled(batch.events) ?? []) {
+      await this.zooms!.settle(db, state, batch.epoch, () => this.storeOpenFreeUnit(db));
+    }
     let seq = first;
     let firstSegment = true;
     while (seq <= last) {
@@ -543,7 +561,7 @@ export class SensorLink {
           append(open, events, end, this.opts.observer);
         } else if (seq === recordedFirst) {
           await this.closeUnit(db);
-          this.open = newUnit(db, 'redo', recorded, this.name, batch.epoch, seq, false, 0, undefined, this.opts.zooms);
+          this.open = newUnit(db, 'redo', recorded, this.name, batch.epoch, seq, false, 0, undefined, this.zooms);
           append(this.open, events, end, this.opts.observer);
         } else {
           if (open?.record === recorded) this.open = null;
@@ -565,10 +583,10 @@ export class SensorLink {
           await this.closeUnit(db);
           const flagged = firstSegment && batch.gap;
           if (missing > 0 && !batch.gap) await this.recordUnflaggedGap(db, batch, missing, seq);
-          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, flagged, flagged ? Math.max(0, missing) : 0, this.expectedEvents(), this.opts.zooms);
+          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, flagged, flagged ? Math.max(0, missing) : 0, this.expectedEvents(), this.zooms);
         } else if (open.events > 0 && open.events + events.length > this.unitMaxEvents) {
           await this.closeUnit(db);
-          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, false, 0, this.expectedEvents(), this.opts.zooms);
+          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, false, 0, this.expectedEvents(), this.zooms);
         }
         append(open, events, end, this.opts.observer);
         if (firstSegment) {
@@ -582,6 +600,15 @@ export class SensorLink {
       firstSegment = false;
     }
     if (this.open) this.open.batches++;
+  }
+
+  /**
+   * Stores what the stream delivered so far (the open unit, when its boundaries are free), so
+   * that the detector sees it before a zoom's adoption waits for the detector's investigation.
+   */
+  private async storeOpenFreeUnit(db: Db): Promise<void> {
+    if (this.open?.kind === 'free') await this.closeUnit(db);
+    await this.waitStorer();
   }
 
   /** Recorded units that end before `seq` were passed without being formed again. */
