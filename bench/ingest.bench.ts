@@ -2,10 +2,13 @@
  * Ingest benchmark: sensor → gRPC (mTLS) → collector → embedded ClickHouse, on this machine.
  *
  *   npx tsx bench/ingest.bench.ts [--processes N] [--runs N] [--recording FILE] [--save-recording FILE]
- *                                 [--detector on|off]
+ *                                 [--detector on|off] [--fact-fold-s 0,600] [--throughput-only]
  *   (root: the live sensor loads eBPF; --recording replays that file instead of recording a new
  *   storm, to compare code changes on the same input; --save-recording keeps the one recorded;
- *   --detector off measures the collector without the detector it runs by default)
+ *   --detector off measures the collector without the detector it runs by default; --fact-fold-s
+ *   lists fold windows (server/collector/factFold.ts; 0: every fact stored) that the throughput
+ *   runs take in turn, so that folding is compared with storing every fact in the same invocation;
+ *   --throughput-only skips steps 3 and 4)
  *
  * 1. Records a real load with the live sensor (root, eBPF): a posix_spawn storm of /bin/true
  *    (fork + exec + exit per process), written with --record.
@@ -38,6 +41,7 @@ import { processEvents } from '../db/schema/tables';
 import { getCollectorState, startCollector, stopCollector } from '../server/collector/collector';
 import { silentLogger } from '../sensor/src/log';
 import { EventBatch } from '../sensor/gen/soc/sensor/v1/sensor';
+import { DEFAULT_FACT_FOLD } from '../server/collector/factFold';
 
 const { values } = parseArgs({
   options: {
@@ -46,8 +50,12 @@ const { values } = parseArgs({
     recording: { type: 'string' },
     'save-recording': { type: 'string' },
     detector: { type: 'string', default: 'on' },
+    'fact-fold-s': { type: 'string', default: String(DEFAULT_FACT_FOLD.windowMs / 1000) },
+    'throughput-only': { type: 'boolean', default: false },
   },
 });
+const FOLD_WINDOWS_S = values['fact-fold-s'].split(',').map((v) => Number(v.trim()));
+if (FOLD_WINDOWS_S.some((w) => !Number.isInteger(w) || w < 0)) throw new Error(`--fact-fold-s: whole seconds ≥ 0, comma-separated (got ${values['fact-fold-s']})`);
 const PROCESSES = Number(values.processes);
 const RUNS = Math.max(1, Number(values.runs));
 const repo = path.resolve(import.meta.dirname, '..');
@@ -155,7 +163,11 @@ async function throughputRun(run: number, recordFile: string, recorded: number, 
   const cpuBefore = threadCpu(process.pid);
   const sensorBefore = threadCpu(replay.pid!);
   const started = performance.now();
-  startCollector({ sensors: `bench-replay-${run}=localhost:${port}`, db, statusIntervalMs: 60_000, logger: silentLogger, detector: values.detector !== 'off' });
+  const foldS = FOLD_WINDOWS_S[run % FOLD_WINDOWS_S.length]!;
+  startCollector({
+    sensors: `bench-replay-${run}=localhost:${port}`, db, statusIntervalMs: 60_000, logger: silentLogger, detector: values.detector !== 'off',
+    factFold: { ...DEFAULT_FACT_FOLD, windowMs: foldS * 1000 },
+  });
   let firstStoredAt = 0;
   for (;;) {
     const link = getCollectorState().sensors[0]!;
@@ -171,9 +183,13 @@ async function throughputRun(run: number, recordFile: string, recorded: number, 
   await stopCollector();
   await stopChild(replay);
   const stored = await storedEvents(db);
+  const [facts] = await selectRows<{ n: string }>(db, { sql: 'SELECT toString(count()) AS n FROM facts', tag: 'bench' });
   await closeDb(db);
   const seconds = (finishedAt - firstStoredAt) / 1000;
   return {
+    factFoldS: foldS,
+    factsStored: Number(facts!.n),
+    factsFolded: link.factsFolded,
     storedEvents: stored.rows,
     lost: recordedProcessEvents - stored.seqs,
     duplicated: stored.rows - stored.seqs,
@@ -297,10 +313,36 @@ async function main() {
   const recorded = recording.events;
 
   // 2. Throughput: replay at full speed into a fresh embedded ClickHouse, a few times.
-  const runs = [];
+  const runs: Awaited<ReturnType<typeof throughputRun>>[] = [];
   for (let run = 0; run < RUNS; run++) {
     runs.push(await throughputRun(run, recordFile, recorded, recording.processEvents));
     console.error(JSON.stringify({ run, ...runs.at(-1) }));
+  }
+
+  const rates = runs.map((r) => r.eventsPerSecond);
+  const byFold = Object.fromEntries(
+    FOLD_WINDOWS_S.map((w) => {
+      const of = runs.filter((r) => r.factFoldS === w).map((r) => r.eventsPerSecond);
+      return [`${w}s`, { min: Math.min(...of), max: Math.max(...of), runs: of.length }];
+    }),
+  );
+  const summary = {
+    machine: { cpus: os.cpus().length, kernel: os.release(), loadAverage: os.loadavg().map((l) => +l.toFixed(2)) },
+    recording: {
+      processes: values.recording ? null : PROCESSES,
+      file: values.recording ? path.basename(recordFile) : null,
+      events: recorded,
+      processEvents: recording.processEvents,
+      batches: recording.batches,
+      eventsPerBatch: +(recorded / recording.batches).toFixed(1),
+      stormSeconds: Number.isNaN(stormSeconds) ? null : +stormSeconds.toFixed(2),
+      recordedEventsPerSecond: Number.isNaN(stormSeconds) ? null : Math.round(recorded / stormSeconds),
+    },
+    throughput: { eventsPerSecond: { min: Math.min(...rates), max: Math.max(...rates) }, byFactFold: byFold, runs },
+  };
+  if (values['throughput-only']) {
+    console.log(JSON.stringify(summary, null, 2));
+    return;
   }
 
   // 3. Delay: live sensor → collector → queryable, with the storm in the background.
@@ -336,22 +378,10 @@ async function main() {
   const parts = await partCosts(recordFile);
 
   delays.sort((a, b) => a - b);
-  const rates = runs.map((r) => r.eventsPerSecond);
   console.log(
     JSON.stringify(
       {
-        machine: { cpus: os.cpus().length, kernel: os.release(), loadAverage: os.loadavg().map((l) => +l.toFixed(2)) },
-        recording: {
-          processes: values.recording ? null : PROCESSES,
-          file: values.recording ? path.basename(recordFile) : null,
-          events: recorded,
-          processEvents: recording.processEvents,
-          batches: recording.batches,
-          eventsPerBatch: +(recorded / recording.batches).toFixed(1),
-          stormSeconds: Number.isNaN(stormSeconds) ? null : +stormSeconds.toFixed(2),
-          recordedEventsPerSecond: Number.isNaN(stormSeconds) ? null : Math.round(recorded / stormSeconds),
-        },
-        throughput: { eventsPerSecond: { min: Math.min(...rates), max: Math.max(...rates) }, runs },
+        ...summary,
         delayToQueryableMs: { samples: delays.length, p50: +percentile(delays, 50).toFixed(1), p95: +percentile(delays, 95).toFixed(1), max: +delays.at(-1)!.toFixed(1) },
         parts,
       },

@@ -90,7 +90,7 @@ test.describe('signed out', () => {
 test.describe('as a viewer', () => {
   test('admin pages are refused and not offered', async ({ page }) => {
     await page.goto('/');
-    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link')).toHaveText(['Processes', 'Indicators', 'Baselines', 'Sensors']);
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link')).toHaveText(['Processes', 'Indicators', 'Investigations', 'Baselines', 'Sensors']);
     for (const path of ['/admin/users', '/admin/tokens', '/admin/audit']) {
       const response = await page.goto(path);
       expect(response!.status(), path).toBe(403);

@@ -27,6 +27,11 @@ export default async function CockpitLayout({ children }: { children: ReactNode 
                 <Link href="/indicators">Indicators</Link>
               </li>
             )}
+            {can('investigations:read') && (
+              <li>
+                <Link href="/investigations">Investigations</Link>
+              </li>
+            )}
             {can('baselines:read') && (
               <li>
                 <Link href="/baselines">Baselines</Link>

@@ -239,11 +239,11 @@ export async function getAncestry(db: Db, execId: string, maxDepth = 64): Promis
   return chain;
 }
 
-/** Images whose parent is `execId` (direct children), oldest first. */
-export async function getChildren(db: Db, execId: string, limit = 500): Promise<ProcessRecord[]> {
+/** Images whose parent is `execId` (direct children), oldest first. Pass the parent's record when it is at hand. */
+export async function getChildren(db: Db, execId: string, limit = 500, known?: ProcessRecord): Promise<ProcessRecord[]> {
   const parts = parseExecId(execId);
   if (!parts) return [];
-  const parent = await getProcess(db, execId);
+  const parent = known?.execId === execId ? known : await getProcess(db, execId);
   // Children start after their parent image was first seen: a lower bound for the partition scan.
   const fromNs = parent?.firstSeenNs ?? '0';
   const rows = await selectRows<ProcessRow>(db, {

@@ -1,12 +1,12 @@
 import type { Db } from '../client';
 import type { CanonicalRow } from '../encoding';
 import { insertBuilder, insertRows, prepareInsert, runInsert, selectRows, type InsertBuilder, type PreparedInsert } from '../query';
-import { activityCounters, facts, processEventsCurrent } from '../schema/detection';
+import { activityCounters, factsCurrent, processEventsCurrent, sensorBatchFoldColumns } from '../schema/detection';
 import { sensorGaps, sensorStatus } from '../schema/tables';
 import { codeFingerprints, fileAccesses, ioUringOps, sensorBatchesWithEvidence, socketEvents, zooms } from '../schema/zoom';
 import { codeFingerprintRow, fileAccessRow, ioUringOpRow, socketEventRow, zoomRow } from './evidence';
 import { nsToClickHouse } from '../time';
-import type { Event, EventBatch, SensorStatus } from '../../sensor/gen/soc/sensor/v1/sensor';
+import type { Event, EventBatch, Fact, SensorStatus } from '../../sensor/gen/soc/sensor/v1/sensor';
 
 /**
  * The ingest path of sensor streams, stored in **units**: consecutive batches of one sensor epoch
@@ -34,6 +34,11 @@ import type { Event, EventBatch, SensorStatus } from '../../sensor/gen/soc/senso
  * 4. When the newest unit cannot be redone (the sensor restarted, or no longer holds those seqs),
  *    the collector counts what was stored of it (countUnitRows) and records the shortfall as a
  *    `unit_shortfall` gap.
+ *
+ * 5. Repeated facts are folded at storage (server/collector/factFold.ts, through FactAdmission):
+ *    a fact is stored the first time its (workload, executable, kind, key) is seen within a fold
+ *    window, repeats are counted in the unit's record (`facts_folded`). The fold's state follows
+ *    from what storage holds before a seq (factFoldHistory), so a redone unit folds the same way.
  *
  * All SQL of the path lives here; rows are canonical (db/encoding.ts) and inserted through
  * db/query.ts (RowBinary files when embedded, JSONEachRow for a server).
@@ -71,6 +76,8 @@ export interface StreamUnit {
   processRows: number;
   /** Rows the unit writes to facts and to activity_counters. */
   factRows: number;
+  /** Facts of the unit not stored: repeats within the fold window (not part of the verified counts). */
+  factsFolded: number;
   counterRows: number;
   /** Rows the unit writes to the four evidence tables (io_uring_ops, socket_events, file_accesses, code_fingerprints). */
   evidenceRows: number;
@@ -157,12 +164,12 @@ export function processEventRow(event: Event, sensor: string, epoch: string): Ca
 }
 
 /** Enum names by proto number (the tables' Enum8 values use the same numbers). */
-const FACT_KINDS: readonly string[] = ['unspecified', 'syscall', 'io_uring_op', 'io_uring_setup', 'endpoint', 'file'];
+export const FACT_KINDS: readonly string[] = ['unspecified', 'syscall', 'io_uring_op', 'io_uring_setup', 'endpoint', 'file'];
 const VIAS: readonly string[] = ['unspecified', 'syscall', 'io_uring'];
 const DIRECTIONS: readonly string[] = ['unspecified', 'outbound', 'inbound'];
 
-/** A fact event's canonical `facts` row. */
-export function factRow(event: Event, fact: BodyOf<'fact'>, sensor: string, epoch: string): CanonicalRow {
+/** A fact event's canonical `facts` row; `binary`: its image's executable ('' unknown). */
+export function factRow(event: Event, fact: BodyOf<'fact'>, sensor: string, epoch: string, binary = ''): CanonicalRow {
   return {
     node: event.node,
     sensor,
@@ -193,7 +200,42 @@ export function factRow(event: Event, fact: BodyOf<'fact'>, sensor: string, epoc
     cq_entries: fact.cqEntries,
     ring_flag_names: fact.ringFlagNames,
     fd: fact.fd,
+    binary,
   };
+}
+
+/** What a fold key is made of: a fact as the sensor sent it (enum numbers) or as stored (names). */
+export interface FactFoldKeyParts {
+  workload: string;
+  /** the image's executable; '' unknown (then the image itself is the key's executable) */
+  binary: string;
+  execId: string;
+  kind: number | string;
+  name: string;
+  abi: string;
+  direction: number | string;
+  via: number | string;
+  path: string;
+}
+
+/** The key repeats of one fact share: same workload, executable, kind and what the fact names. */
+export function factFoldKeyOf(p: FactFoldKeyParts): string {
+  const kind = typeof p.kind === 'number' ? (FACT_KINDS[p.kind] ?? 'unspecified') : p.kind;
+  const direction = typeof p.direction === 'number' ? (DIRECTIONS[p.direction] ?? 'unspecified') : p.direction;
+  const via = typeof p.via === 'number' ? (VIAS[p.via] ?? 'unspecified') : p.via;
+  return `${p.workload}\u001f${p.binary || '#' + p.execId}\u001f${kind}\u001f${p.name}\u001f${p.abi}\u001f${direction}\u001f${via}\u001f${p.path}`;
+}
+
+/**
+ * Which facts a unit stores (server/collector/factFold.ts folds repeats). Told every exec event
+ * before the facts that follow it; must decide from the stream alone (see factFoldHistory).
+ */
+export interface FactAdmission {
+  exec(execId: string, binary: string): void;
+  /** The image's executable, '' when its exec event is not known. */
+  binaryOf(execId: string): string;
+  /** true: store the fact; false: it repeats a stored one (counted as folded). */
+  admit(event: Event, fact: Fact, binary: string): boolean;
 }
 
 /** An activity-counters event's canonical `activity_counters` row. */
@@ -274,6 +316,7 @@ function unitRow(unit: StreamUnit): CanonicalRow {
     events: unit.events,
     process_rows: unit.processRows,
     fact_rows: unit.factRows,
+    facts_folded: unit.factsFolded,
     counter_rows: unit.counterRows,
     evidence_rows: unit.evidenceRows,
     zoom_rows: unit.zoomRows,
@@ -290,6 +333,9 @@ function unitRow(unit: StreamUnit): CanonicalRow {
   };
 }
 
+/** sensor_batches as migrations 0002, 0004, 0005 and 0007 left it: a unit's record. */
+const sensorBatchesRecord = { ...sensorBatchesWithEvidence, columns: [...sensorBatchesWithEvidence.columns, ...sensorBatchFoldColumns] };
+
 /** A unit encoded for storage: the intent, then the data inserts. */
 export interface PreparedUnit {
   unit: StreamUnit;
@@ -301,7 +347,7 @@ export interface PreparedUnit {
 /** What a unit's events say about it (the rest of its record comes from the stream). */
 export type UnitContents = Pick<
   StreamUnit,
-  'events' | 'processRows' | 'factRows' | 'counterRows' | 'evidenceRows' | 'zoomRows' | 'firstTsNs' | 'lastTsNs' | 'minTsNs' | 'maxTsNs'
+  'events' | 'processRows' | 'factRows' | 'factsFolded' | 'counterRows' | 'evidenceRows' | 'zoomRows' | 'firstTsNs' | 'lastTsNs' | 'minTsNs' | 'maxTsNs'
 >;
 
 /**
@@ -339,6 +385,8 @@ export class UnitBuilder {
   private readonly codeRows: InsertBuilder;
   private readonly zoomRows: InsertBuilder;
   private readonly zoomLookup: ZoomInvestigationLookup;
+  private readonly fold: FactAdmission | undefined;
+  private folded = 0;
   private events = 0;
   private firstTs = '';
   private lastTs = '';
@@ -351,10 +399,12 @@ export class UnitBuilder {
     readonly epoch: string,
     expectedEvents?: number,
     zoomLookup?: ZoomInvestigationLookup,
+    fold?: FactAdmission,
   ) {
+    this.fold = fold;
     this.rows = insertBuilder(db, { table: processEventsCurrent, expectedRows: expectedEvents });
     // Facts and counters are few next to lifecycle events once workloads are warm.
-    this.factRows = insertBuilder(db, { table: facts, expectedRows: 64 });
+    this.factRows = insertBuilder(db, { table: factsCurrent, expectedRows: 64 });
     this.counterRows = insertBuilder(db, { table: activityCounters, expectedRows: 64 });
     this.ioUringRows = insertBuilder(db, { table: ioUringOps, expectedRows: 4 });
     this.socketRows = insertBuilder(db, { table: socketEvents, expectedRows: 4 });
@@ -374,14 +424,26 @@ export class UnitBuilder {
       this.lastTs = ts;
       this.events++;
       const body = event.body;
-      if (body?.$case === 'fact') this.factRows.add(factRow(event, body.value, this.sensor, this.epoch));
+      if (body?.$case === 'fact') this.addFact(event, body.value);
       else if (body?.$case === 'counters') this.counterRows.add(counterRow(event, body.value, this.sensor, this.epoch));
       else if (event.zoomId !== undefined && body && body.$case !== 'exec' && body.$case !== 'fork' && body.$case !== 'exit') this.addZoomEvent(event, body);
       else {
         const row = processEventRow(event, this.sensor, this.epoch);
         if (row) this.rows.add(row);
+        if (body?.$case === 'exec') this.fold?.exec(event.execId, body.value.binary);
       }
     }
+  }
+
+  private addFact(event: Event, fact: Fact): void {
+    const fold = this.fold;
+    if (!fold) {
+      this.factRows.add(factRow(event, fact, this.sensor, this.epoch));
+      return;
+    }
+    const binary = fold.binaryOf(event.execId);
+    if (fold.admit(event, fact, binary)) this.factRows.add(factRow(event, fact, this.sensor, this.epoch, binary));
+    else this.folded++;
   }
 
   /** Evidence (tagged with its zoom's investigation) and zoom states. */
@@ -414,6 +476,7 @@ export class UnitBuilder {
       events: this.events,
       processRows: this.rows.rows,
       factRows: this.factRows.rows,
+      factsFolded: this.folded,
       counterRows: this.counterRows.rows,
       evidenceRows: this.evidenceRowCount(),
       zoomRows: this.zoomRows.rows,
@@ -438,7 +501,7 @@ export class UnitBuilder {
     return {
       unit,
       token: unitToken(unit),
-      intent: prepareInsert(this.db, { table: sensorBatchesWithEvidence, rows: [unitRow(unit)] }),
+      intent: prepareInsert(this.db, { table: sensorBatchesRecord, rows: [unitRow(unit)] }),
       data: [
         { tag: 'ingest:process_events', insert: this.rows.finish() },
         { tag: 'ingest:facts', insert: this.factRows.finish() },
@@ -503,16 +566,17 @@ export async function recordSensorGap(db: Db, gap: SensorGap, token?: string): P
 }
 
 const UNIT_COLUMNS = `sensor, epoch, first_seq AS firstSeq, last_seq AS lastSeq, events, process_rows AS processRows,
-  fact_rows AS factRows, counter_rows AS counterRows, evidence_rows AS evidenceRows, zoom_rows AS zoomRows,
+  fact_rows AS factRows, facts_folded AS factsFolded, counter_rows AS counterRows, evidence_rows AS evidenceRows, zoom_rows AS zoomRows,
   gap, missing, dropped, dropped_kernel AS droppedKernel, dropped_user AS droppedUser,
   toString(toUnixTimestamp64Nano(first_ts)) AS firstTsNs, toString(toUnixTimestamp64Nano(last_ts)) AS lastTsNs,
   toString(toUnixTimestamp64Nano(min_ts)) AS minTsNs, toString(toUnixTimestamp64Nano(max_ts)) AS maxTsNs,
   toString(toUnixTimestamp64Nano(received_at)) AS receivedAtNs`;
 
-interface UnitRowOut extends Omit<StreamUnit, 'events' | 'processRows' | 'factRows' | 'counterRows' | 'evidenceRows' | 'zoomRows' | 'gap'> {
+interface UnitRowOut extends Omit<StreamUnit, 'events' | 'processRows' | 'factRows' | 'factsFolded' | 'counterRows' | 'evidenceRows' | 'zoomRows' | 'gap'> {
   events: number | string;
   processRows: number | string;
   factRows: number | string;
+  factsFolded: number | string;
   counterRows: number | string;
   evidenceRows: number | string;
   zoomRows: number | string;
@@ -525,6 +589,7 @@ function toUnit(row: UnitRowOut): StreamUnit {
     events: Number(row.events),
     processRows: Number(row.processRows),
     factRows: Number(row.factRows),
+    factsFolded: Number(row.factsFolded),
     counterRows: Number(row.counterRows),
     evidenceRows: Number(row.evidenceRows),
     zoomRows: Number(row.zoomRows),
@@ -598,6 +663,59 @@ export async function countUnitRows(db: Db, unit: StreamUnit): Promise<number> {
     tag: 'ingest:count_unit_rows',
   });
   return Number(rows[0]?.n ?? 0);
+}
+
+/** What the fact fold's state before a seq follows from (server/collector/factFold.ts). */
+export interface FactFoldHistory {
+  /** The newest time among the epoch's stored facts before the seq (null: none stored). */
+  watermarkNs: string | null;
+  /** Stored facts from just before the watermark's window starts, in seq order. */
+  facts: (FactFoldKeyParts & { seq: string; tsNs: string })[];
+  /** The newest `maxExecs` images by their exec event, oldest first. */
+  execs: { execId: string; binary: string }[];
+}
+
+/**
+ * The stored rows a fact fold is rebuilt from, for `sensor`'s `epoch` before `beforeSeq`: the
+ * watermark; the facts stored since `windowStartNs(watermark)` less `slackNs` (the caller
+ * picks those of the watermark's window); the images' executables.
+ */
+export async function factFoldHistory(
+  db: Db,
+  q: { sensor: string; epoch: string; beforeSeq: string; maxExecs: number; windowStartNs: (watermarkNs: string) => bigint; slackNs: bigint },
+): Promise<FactFoldHistory> {
+  const scope = 'sensor = {sensor:String} AND epoch = {epoch:String} AND seq < {before:UInt64}';
+  const params = { sensor: q.sensor, epoch: q.epoch, before: q.beforeSeq };
+  const execs = await selectRows<{ execId: string; binary: string }>(db, {
+    sql: `SELECT execId, execBinary AS binary FROM (
+            SELECT exec_id AS execId, argMax(binary, seq) AS execBinary, max(seq) AS lastSeq
+            FROM process_events WHERE ${scope} AND kind = 'exec'
+            GROUP BY exec_id ORDER BY lastSeq DESC LIMIT {maxExecs:UInt32})
+          ORDER BY lastSeq`,
+    params: { ...params, maxExecs: q.maxExecs },
+    tag: 'ingest:fold_execs',
+  });
+  const mark = await selectRows<{ n: string; wm: string }>(db, {
+    sql: `SELECT count() AS n, toString(toUnixTimestamp64Nano(max(ts))) AS wm FROM facts WHERE ${scope}`,
+    params,
+    tag: 'ingest:fold_watermark',
+  });
+  if (Number(mark[0]?.n ?? 0) === 0) return { watermarkNs: null, facts: [], execs };
+  const watermarkNs = mark[0]!.wm;
+  const since = q.windowStartNs(watermarkNs) - q.slackNs;
+  // Aliases differ from column names: ClickHouse would read an alias named like a column in WHERE.
+  const facts = await selectRows<FactFoldKeyParts & { seq: string; tsNs: string }>(db, {
+    sql: `SELECT seqText AS seq, tsNs, workload, binary, execId, kindName AS kind, name, abi, directionName AS direction, viaName AS via, path FROM (
+            SELECT seq AS factSeq, toString(seq) AS seqText, toString(toUnixTimestamp64Nano(ts)) AS tsNs, workload, binary, exec_id AS execId,
+                   toString(kind) AS kindName, name, abi, toString(direction) AS directionName, toString(via) AS viaName, path
+            FROM facts
+            WHERE ${scope} AND seq >= (SELECT min(seq) FROM facts WHERE ${scope} AND ts >= {since:DateTime64(9, 'UTC')})
+            ORDER BY factSeq
+            LIMIT 1 BY factSeq)`,
+    params: { ...params, since: nsToClickHouse(since > 0n ? since.toString() : '0') },
+    tag: 'ingest:fold_facts',
+  });
+  return { watermarkNs, facts, execs };
 }
 
 export async function recordSensorStatus(db: Db, status: SensorStatus, observedAtNs: bigint): Promise<void> {

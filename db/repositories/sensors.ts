@@ -111,3 +111,21 @@ export async function listGaps(
     tag: 'sensors.gaps',
   });
 }
+
+/**
+ * The latest event time each sensor's stored stream reached (received since `sinceNs`): how far a
+ * sensor is known to have been watching. A replay that ran out, or a sensor that went away, stops
+ * here; a live sensor keeps moving it.
+ */
+export async function observedUntil(db: Db, sensors: readonly string[], sinceNs: string): Promise<Map<string, string>> {
+  if (sensors.length === 0) return new Map();
+  const rows = await selectRows<{ sensor: string; untilNs: string }>(db, {
+    sql: `SELECT toString(sensor) AS sensor, toString(toUnixTimestamp64Nano(max(max_ts))) AS untilNs
+          FROM sensor_batches
+          WHERE sensor IN {sensors:Array(String)} AND received_at >= {since:DateTime64(9, 'UTC')}
+          GROUP BY sensor`,
+    params: { sensors: [...sensors], since: nsToClickHouse(sinceNs) },
+    tag: 'sensors.observed_until',
+  });
+  return new Map(rows.map((r) => [r.sensor, r.untilNs]));
+}

@@ -108,6 +108,19 @@ export const facts: TableDef = {
   shardingKey: NODE_SHARD,
 };
 
+/**
+ * What migration 0007 adds for folding repeated facts at storage (server/collector/factFold.ts):
+ * the image's executable on each fact (part of the fold key, so a stored row says which key it
+ * opened), and per unit how many facts were folded into rows stored earlier in the fold window.
+ */
+export const factBinaryColumn: ColumnDef = { name: 'binary', type: 'LowCardinality(String)', comment: "the image's executable ('' when its exec was not seen in the epoch)" };
+export const sensorBatchFoldColumns: ColumnDef[] = [
+  { name: 'facts_folded', type: 'UInt32', comment: 'facts not stored: repeats, within the fold window, of a stored fact of the same workload, executable and key' },
+];
+
+/** facts as migrations 0004 and 0007 left it: what the ingest path writes. */
+export const factsCurrent: TableDef = { ...facts, columns: [...facts.columns, factBinaryColumn] };
+
 /** Activity counters per image and period. Append-only, stored with their unit. */
 export const activityCounters: TableDef = {
   name: 'activity_counters',

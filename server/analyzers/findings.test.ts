@@ -277,3 +277,15 @@ describe('io_uring requests as socket events and file accesses', () => {
     expect(fileAccessesFromIoUring(ops, []).map((f) => f.op)).toEqual(['open']);
   });
 });
+
+describe('a long flow', () => {
+  it('judges its format on an even sample of its sends and says so, with the same verdict', () => {
+    const frame = bytes(be32(5), 0x02, 'ping');
+    const sends: SocketEvent[] = [];
+    for (let i = 0; i < 2000; i++) sends.push(socket({ ms: 1000 + i * 100, op: 'send', remote: C2, bytes: frame.length, payloadPrefix: frame }));
+    const e: InvestigationEvidence = { sockets: sends, ioUring: [], files: [], code: workloadCode, window: { startNs: at(0), endNs: at(201_000) }, process: { execId: EXEC, pid: 100 } };
+    const format = analyzeInvestigation(e, { serviceMap }).findings.find((f) => f.kind === 'payload_format')!;
+    expect(format.reason).toMatch(/^length-prefixed binary/);
+    expect(format.reason).toContain('judged on 512 of 2000 sends, evenly spread over time');
+  });
+});

@@ -170,17 +170,33 @@ function unmappedLookup(pattern: ContactPattern): ServiceLookup {
   return { destination: pattern.destination, endpoint, match: null, scope, reason: `no service map configured; ${endpoint} is a ${scope ?? 'non-IP'} address` };
 }
 
+/**
+ * A flow's format is judged on at most this many of its sends: a beacon at 10 Hz sends tens of
+ * thousands of identical frames in a zoom, and classifying every one costs seconds without
+ * changing the verdict. Evenly spread, so a change of format along the flow is still seen.
+ */
+const MAX_CLASSIFIED_SENDS = 512;
+
+function sampleEvenly<T>(items: readonly T[], max: number): readonly T[] {
+  if (items.length <= max) return items;
+  const step = (items.length - 1) / (max - 1);
+  return Array.from({ length: max }, (_, i) => items[Math.round(i * step)]!);
+}
+
 function analyzeDestinations(events: readonly SocketEvent[], e: InvestigationEvidence, config: AnalyzerConfig): DestinationAnalysis[] {
   const patterns = analyzeContacts(events, { ...config.beacon, window: config.beacon?.window ?? e.window });
   return patterns.map((pattern) => {
     const ids = new Set(pattern.contacts.flatMap((c) => c.eventIds));
     const mine = events.filter((ev) => ids.has(ev.id));
-    const sends = mine.filter((ev) => ev.op === 'send' && ev.payloadPrefix);
+    const allSends = mine.filter((ev) => ev.op === 'send' && ev.payloadPrefix);
+    const sends = sampleEvenly(allSends, MAX_CLASSIFIED_SENDS);
+    const payload = sends.length > 0 ? classifyFlow(sends.map((s) => ({ prefix: s.payloadPrefix!, size: s.bytes }))) : null;
+    if (payload && sends.length < allSends.length) payload.reason += `; judged on ${sends.length} of ${allSends.length} sends, evenly spread over time`;
     return {
       key: pattern.key,
       pattern,
       service: config.serviceMap?.lookup(pattern.destination) ?? unmappedLookup(pattern),
-      payload: sends.length > 0 ? classifyFlow(sends.map((s) => ({ prefix: s.payloadPrefix!, size: s.bytes }))) : null,
+      payload,
       payloadEventIds: sends.map((s) => s.id),
       viaIoUringOnly: mine.length > 0 && mine.every((ev) => ev.via === 'io_uring'),
     };
@@ -426,7 +442,9 @@ function ioUringFinding(list: FindingList, u: IoUringAnalysis, jsRuntime: boolea
 }
 
 const PROVENANCE_SEVERITY: Partial<Record<string, Severity>> = { rare: 'high', uncommon: 'medium', common: 'low' };
-const CANDIDATE_SEVERITY: Partial<Record<string, Severity>> = { rare: 'medium', uncommon: 'low' };
+// A common pairing (a C addon in a Node app) is still shown, as information: in an investigation the
+// analyst needs to see which foreign code was loaded even when that kind of code is ordinary.
+const CANDIDATE_SEVERITY: Partial<Record<string, Severity>> = { rare: 'medium', uncommon: 'low', common: 'info' };
 
 function moduleTitle(m: ModuleProvenance, p: ProvenanceVerdict, pointed: boolean): string {
   const lang = languageName(m.language);

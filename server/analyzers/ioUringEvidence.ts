@@ -37,24 +37,53 @@ export function opcodeCategory(opcode: string): 'network' | 'file' | 'other' {
 
 const SAME_REQUEST_NS = 1_000_000n;
 
-function near(a: string, b: string): boolean {
-  const d = parseNs(a) - parseNs(b);
-  return d <= SAME_REQUEST_NS && d >= -SAME_REQUEST_NS;
+/**
+ * The times of the events another probe reported, by what they did (process, operation, peer or
+ * path): "was this request reported within 1 ms" is a binary search, not a scan of every event
+ * (a budget-sized zoom holds tens of thousands of each).
+ */
+class ReportedTimes {
+  private readonly byKey = new Map<string, bigint[]>();
+
+  constructor(events: Iterable<{ key: string; ts: string }>) {
+    for (const e of events) {
+      const times = this.byKey.get(e.key);
+      if (times) times.push(parseNs(e.ts));
+      else this.byKey.set(e.key, [parseNs(e.ts)]);
+    }
+    for (const times of this.byKey.values()) times.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  near(key: string, ts: string): boolean {
+    const times = this.byKey.get(key);
+    if (!times) return false;
+    const t = parseNs(ts);
+    let lo = 0;
+    let hi = times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (times[mid]! < t - SAME_REQUEST_NS) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < times.length && times[lo]! <= t + SAME_REQUEST_NS;
+  }
 }
+
+const socketKey = (execId: string, op: string, destination: string) => `${execId}\u0000${op}\u0000${destination}`;
+const fileKey = (execId: string, op: string, path: string) => `${execId}\u0000${op}\u0000${path}`;
 
 /** Socket events for io_uring network requests the socket probe did not report. */
 export function socketEventsFromIoUring(ops: readonly IoUringOp[], sockets: readonly SocketEvent[]): SocketEvent[] {
-  const reported = sockets.filter((s) => s.via === 'io_uring');
+  const reported = new ReportedTimes(
+    sockets.filter((s) => s.via === 'io_uring').map((s) => ({ key: socketKey(s.execId, s.op, destinationKey(s.remote.address, s.remote.port, s.protocol)), ts: s.ts })),
+  );
   const out: SocketEvent[] = [];
   for (const op of ops) {
     const kind = SOCKET_OPCODES[op.opcode];
     if (!kind || !op.remote) continue;
     const protocol = op.protocol ?? 'tcp';
     const key = destinationKey(op.remote.address, op.remote.port, protocol);
-    const dup = reported.some(
-      (s) => s.execId === op.execId && s.op === kind && destinationKey(s.remote.address, s.remote.port, s.protocol) === key && near(s.ts, op.ts),
-    );
-    if (dup) continue;
+    if (reported.near(socketKey(op.execId, kind, key), op.ts)) continue;
     const bytes = kind === 'send' || kind === 'recv' ? (op.bytes ?? Math.max(op.result, 0)) : 0;
     out.push({
       id: op.id, ts: op.ts, execId: op.execId, op: kind, protocol, remote: op.remote, bytes, via: 'io_uring', result: op.result,
@@ -85,13 +114,13 @@ export function ioUringPaths(ops: readonly IoUringOp[]): Map<string, string> {
 /** File accesses for io_uring opens, reads and writes the file probe did not report. */
 export function fileAccessesFromIoUring(ops: readonly IoUringOp[], files: readonly FileAccess[]): FileAccess[] {
   const paths = ioUringPaths(ops);
-  const reported = files.filter((f) => f.via === 'io_uring');
+  const reported = new ReportedTimes(files.filter((f) => f.via === 'io_uring').map((f) => ({ key: fileKey(f.execId, f.op, f.path), ts: f.ts })));
   const out: FileAccess[] = [];
   for (const op of ops) {
     const kind: FileOp | undefined = OPEN_OPCODES.has(op.opcode) ? 'open' : FILE_IO_OPCODES[op.opcode];
     const path = paths.get(op.id);
     if (!kind || !path) continue;
-    if (reported.some((f) => f.execId === op.execId && f.op === kind && f.path === path && near(f.ts, op.ts))) continue;
+    if (reported.near(fileKey(op.execId, kind, path), op.ts)) continue;
     out.push({
       id: op.id, ts: op.ts, execId: op.execId, path, op: kind, via: 'io_uring', result: op.result,
       ...(kind !== 'open' ? { bytes: op.bytes ?? Math.max(op.result, 0) } : {}),

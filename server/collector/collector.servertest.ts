@@ -22,6 +22,7 @@ import { zoomPolicy } from '../zoom/policy';
 import { investigationIdFor, ZoomService } from '../zoom/service';
 import { adoptedInvestigationId } from './adoption';
 import { getCollectorState, startCollector, stopCollector, type StartCollectorOptions } from './collector';
+import { failingDb as failingStorage, firstSeqOf } from './testing';
 
 // The collector against real storage (embedded chDB) and real sensor processes over mTLS: the
 // fixture sensor (real journal + gRPC server, synthetic events: a transport test) and the real
@@ -140,28 +141,8 @@ async function expectUnitsConsistent(sensor: string, options: { incomplete?: str
   return all;
 }
 
-/**
- * Storage whose process_events inserts fail for the units `fails` picks (by dedup token): before
- * anything is written (a crash between the intent row and the data), or after the rows are in (a
- * crash right after the data insert). `hits` lists the tokens that failed.
- */
-function failingDb(mode: 'before' | 'after', fails: (token: string) => boolean, table = 'process_events') {
-  const hits: string[] = [];
-  const wrapped: Db = {
-    ...db,
-    rawExec: async (sql) => {
-      const token = /insert_deduplication_token = '([^']*)'/.exec(sql)?.[1] ?? '';
-      const failing = sql.startsWith(`INSERT INTO ${table} `) && fails(token);
-      if (failing) hits.push(token);
-      if (failing && mode === 'before') throw new Error(`injected failure before storing ${token}`);
-      await db.rawExec!(sql);
-      if (failing) throw new Error(`injected failure after storing ${token}`);
-    },
-  };
-  return { db: wrapped, hits };
-}
-
-const firstSeqOf = (token: string) => Number(/:(\d+)-\d+$/.exec(token)?.[1] ?? 0);
+/** Storage whose inserts into `table` fail for the units `fails` picks (see ./testing). */
+const failingDb = (mode: 'before' | 'after', fails: (token: string) => boolean, table?: string) => failingStorage(db, mode, fails, table);
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'soc-collector-test-'));

@@ -6,6 +6,7 @@ import { learningWindowFromEnv, type LearningWindow } from '../detection/config'
 import { Detector } from '../detection/detector';
 import { ownImageMatcher, readOwnProcess } from '../detection/own';
 import { storageStore } from '../detection/store';
+import type { FactFoldOptions } from './factFold';
 import { SensorLink, type SensorLinkState } from './link';
 import { registerLinkControls } from '../zoom/control';
 import { getZoomDirectory, type ZoomDirectory } from '../zoom/directory';
@@ -41,6 +42,8 @@ export interface StartCollectorOptions {
   unitQuietMs?: number;
   backoffMaxMs?: number;
   backoffInitialMs?: number;
+  /** Folding of repeated facts (default: COLLECTOR_FACT_FOLD_S / _KEYS; see factFold.ts). */
+  factFold?: FactFoldOptions;
   /** See SensorLinkOptions.resume (default 'stored'). */
   resume?: 'stored' | 'beginning';
   /**
@@ -140,6 +143,7 @@ export function startCollector(options: StartCollectorOptions = {}): void {
         backoffMaxMs: options.backoffMaxMs ?? tuning.backoffMaxMs,
         backoffInitialMs: options.backoffInitialMs,
         resume: options.resume,
+        factFold: options.factFold ?? tuning.factFold,
         observer: detector ?? undefined,
         zooms: zoomDirectory,
         adoptionGraceMs: options.adoptionGraceMs,

@@ -30,5 +30,8 @@ describe('SENSORS', () => {
       backoffMaxMs: 30_000,
     });
     expect(() => collectorConfigFromEnv({ SENSORS: 'a=localhost:1', COLLECTOR_QUEUE_BATCHES: '0' })).toThrow(/COLLECTOR_QUEUE_BATCHES/);
+    expect(collectorConfigFromEnv({ SENSORS: 'a=localhost:1' }).factFold).toEqual({ windowMs: 600_000, maxKeys: 100_000, maxExecs: 65_536 });
+    expect(collectorConfigFromEnv({ SENSORS: 'a=localhost:1', COLLECTOR_FACT_FOLD_S: '0', COLLECTOR_FACT_FOLD_KEYS: '500' }).factFold).toMatchObject({ windowMs: 0, maxKeys: 500 });
+    expect(() => collectorConfigFromEnv({ SENSORS: 'a=localhost:1', COLLECTOR_FACT_FOLD_S: '-1' })).toThrow(/COLLECTOR_FACT_FOLD_S/);
   });
 });

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_FACT_FOLD, type FactFoldOptions } from './factFold';
 
 /**
  * Collector configuration from the environment.
@@ -12,6 +13,10 @@ import { z } from 'zod';
  *   COLLECTOR_UNIT_MAX_MS         … or this many ms after its first batch arrived (100); sooner
  *                                 when storage is idle and nothing is queued
  *   COLLECTOR_BACKOFF_MAX_MS      cap of the reconnect backoff (30 000)
+ *   COLLECTOR_FACT_FOLD_S         a fact is stored the first time its (workload, executable, kind,
+ *                                 key) is seen in a window of this many seconds (600); repeats are
+ *                                 counted, not stored (factFold.ts); 0: every fact is stored
+ *   COLLECTOR_FACT_FOLD_KEYS      distinct facts remembered per window and sensor (100 000)
  * TLS: COCKPIT_TLS_CA, COCKPIT_TLS_CERT, COCKPIT_TLS_KEY (paths; read at every dial, so rotated
  * files are picked up on the next reconnect).
  */
@@ -31,6 +36,7 @@ export interface CollectorTuning {
   unitMaxEvents: number;
   unitMaxDelayMs: number;
   backoffMaxMs: number;
+  factFold: FactFoldOptions;
 }
 
 export interface CollectorConfig extends CollectorTuning {
@@ -98,6 +104,8 @@ const envSchema = z.object({
   COLLECTOR_UNIT_MAX_EVENTS: intFromEnv(65_536, 1, 1_048_576),
   COLLECTOR_UNIT_MAX_MS: intFromEnv(100, 0, 60_000),
   COLLECTOR_BACKOFF_MAX_MS: intFromEnv(30_000, 100, 600_000),
+  COLLECTOR_FACT_FOLD_S: intFromEnv(DEFAULT_FACT_FOLD.windowMs / 1000, 0, 86_400),
+  COLLECTOR_FACT_FOLD_KEYS: intFromEnv(DEFAULT_FACT_FOLD.maxKeys, 1, 10_000_000),
 });
 
 /** The COLLECTOR_* knobs (defaults when unset). */
@@ -114,6 +122,7 @@ export function collectorTuningFromEnv(env: Record<string, string | undefined> =
     unitMaxEvents: parsed.data.COLLECTOR_UNIT_MAX_EVENTS,
     unitMaxDelayMs: parsed.data.COLLECTOR_UNIT_MAX_MS,
     backoffMaxMs: parsed.data.COLLECTOR_BACKOFF_MAX_MS,
+    factFold: { ...DEFAULT_FACT_FOLD, windowMs: parsed.data.COLLECTOR_FACT_FOLD_S * 1000, maxKeys: parsed.data.COLLECTOR_FACT_FOLD_KEYS },
   };
 }
 

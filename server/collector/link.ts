@@ -33,6 +33,7 @@ import type { TlsMaterial } from '../../sensor/src/grpc/server';
 import type { Logger } from '../../sensor/src/log';
 import type { SensorEndpoint } from './config';
 import { ZoomAdoption } from './adoption';
+import { DEFAULT_FACT_FOLD, loadFactFold, type FactFold, type FactFoldOptions } from './factFold';
 import { checkBatch } from './validate';
 
 /** What the web API shows about one sensor link (a copy: safe to serialise). */
@@ -54,6 +55,9 @@ export interface SensorLinkState {
   eventsStored: number;
   /** Units stored (consecutive batches stored together, see db/repositories/sensorStream.ts). */
   unitsStored: number;
+  /** Facts stored, and facts not stored because they repeat a stored one within the fold window. */
+  factsStored: number;
+  factsFolded: number;
   rejectedBatches: number;
   /** Batches waiting between the stream and storage, and whether the stream is paused for it. */
   queueDepth: number;
@@ -117,6 +121,8 @@ export interface SensorLinkOptions {
   resume?: 'stored' | 'beginning';
   /** Told about every stored unit (see UnitObserver). */
   observer?: UnitObserver;
+  /** Folding of repeated facts at storage (factFold.ts; default DEFAULT_FACT_FOLD; windowMs 0: off). */
+  factFold?: FactFoldOptions;
   /**
    * Maps zoom ids to investigations when evidence is stored (see sensorStream.ts). `ready` is
    * awaited before the first stream: it loads what storage already knows.
@@ -154,6 +160,8 @@ interface OpenUnit {
   batches: number;
   /** What the observer picked of the unit's events. */
   picked: unknown[];
+  /** The fact fold the builder asks (it follows the unit's events). */
+  fold: FactFold | undefined;
   gap: boolean;
   missing: number;
   dropped: bigint;
@@ -223,6 +231,12 @@ export class SensorLink {
   private pos: { epoch: string; seq: number } = { epoch: '', seq: 0 };
   private plan: Plan | null = null;
   private open: OpenUnit | null = null;
+  /**
+   * The fact fold through the last event put in a unit (factFold.ts). Dropped whenever a unit is
+   * dropped unstored, so that it never holds what storage will not: it is then rebuilt from storage.
+   */
+  private fold: FactFold | null = null;
+  private readonly foldOptions: FactFoldOptions;
   /** The unit being stored (at most one), and whether it is still running. */
   private inflight: Promise<void> | null = null;
   private storing = false;
@@ -247,6 +261,7 @@ export class SensorLink {
     this.unitMaxDelayMs = Math.max(0, options.unitMaxDelayMs ?? DEFAULT_UNIT_MAX_DELAY_MS);
     this.unitEager = options.unitEager ?? true;
     this.unitQuietMs = Math.max(0, options.unitQuietMs ?? DEFAULT_UNIT_QUIET_MS);
+    this.foldOptions = options.factFold ?? DEFAULT_FACT_FOLD;
     this.state = {
       name: this.name,
       address: options.endpoint.address,
@@ -261,6 +276,8 @@ export class SensorLink {
       batchesStored: 0,
       eventsStored: 0,
       unitsStored: 0,
+      factsStored: 0,
+      factsFolded: 0,
       rejectedBatches: 0,
       queueDepth: 0,
       paused: false,
@@ -479,6 +496,7 @@ export class SensorLink {
         if (!clean) {
           // What was received but not stored is re-sent; where to resume is read from storage.
           this.open = null;
+          this.fold = null;
           await this.inflight?.catch(() => undefined);
           this.inflight = null;
           this.stored = null;
@@ -493,7 +511,7 @@ export class SensorLink {
   private async finishStream(db: Db): Promise<void> {
     const open = this.open;
     if (open?.kind === 'redo' && open.lastSeq !== Number(open.record!.lastSeq)) {
-      this.open = null;
+      this.dropOpen();
       this.pos.seq = open.firstSeq - 1;
     }
     await this.closeUnit(db);
@@ -561,10 +579,10 @@ export class SensorLink {
           append(open, events, end, this.opts.observer);
         } else if (seq === recordedFirst) {
           await this.closeUnit(db);
-          this.open = newUnit(db, 'redo', recorded, this.name, batch.epoch, seq, false, 0, undefined, this.zooms);
+          this.open = newUnit(db, 'redo', recorded, this.name, batch.epoch, seq, false, 0, undefined, this.zooms, await this.foldAt(db, batch.epoch, seq));
           append(this.open, events, end, this.opts.observer);
         } else {
-          if (open?.record === recorded) this.open = null;
+          if (open?.record === recorded) this.dropOpen();
           await this.cannotRedo(db, recorded, plan!);
         }
         this.pos.seq = end;
@@ -583,10 +601,11 @@ export class SensorLink {
           await this.closeUnit(db);
           const flagged = firstSegment && batch.gap;
           if (missing > 0 && !batch.gap) await this.recordUnflaggedGap(db, batch, missing, seq);
-          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, flagged, flagged ? Math.max(0, missing) : 0, this.expectedEvents(), this.zooms);
+          const fold = await this.foldAt(db, batch.epoch, seq);
+          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, flagged, flagged ? Math.max(0, missing) : 0, this.expectedEvents(), this.zooms, fold);
         } else if (open.events > 0 && open.events + events.length > this.unitMaxEvents) {
           await this.closeUnit(db);
-          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, false, 0, this.expectedEvents(), this.zooms);
+          open = this.open = newUnit(db, 'free', null, this.name, batch.epoch, seq, false, 0, this.expectedEvents(), this.zooms, await this.foldAt(db, batch.epoch, seq));
         }
         append(open, events, end, this.opts.observer);
         if (firstSegment) {
@@ -616,7 +635,7 @@ export class SensorLink {
     const plan = this.plan;
     while (plan && plan.next < plan.units.length && Number(plan.units[plan.next]!.lastSeq) < seq) {
       const unit = plan.units[plan.next]!;
-      if (this.open?.record === unit) this.open = null;
+      if (this.open?.record === unit) this.dropOpen();
       await this.cannotRedo(db, unit, plan);
       this.pos.seq = Math.max(this.pos.seq, Number(unit.lastSeq));
       plan.next++;
@@ -662,7 +681,7 @@ export class SensorLink {
    */
   private async switchEpoch(db: Db, batch: EventBatch): Promise<void> {
     const open = this.open;
-    if (open?.kind === 'redo' && open.lastSeq !== Number(open.record!.lastSeq)) this.open = null;
+    if (open?.kind === 'redo' && open.lastSeq !== Number(open.record!.lastSeq)) this.dropOpen();
     await this.closeUnit(db);
     await this.waitStorer();
     const old = this.pos;
@@ -712,6 +731,7 @@ export class SensorLink {
           rows: unitRowCounts(contents),
           recorded: unitRowCounts(unit),
         });
+        this.fold = null;
         const plan = this.plan;
         if (plan) await this.cannotRedo(db, unit, plan);
         return;
@@ -738,6 +758,8 @@ export class SensorLink {
         this.state.unitsStored++;
         this.state.batchesStored += open.batches;
         this.state.eventsStored += unit.events;
+        this.state.factsStored += unit.factRows;
+        this.state.factsFolded += unit.factsFolded;
         if (this.state.lastError?.startsWith('storage:')) this.state.lastError = null;
         this.wakeConsumer?.();
       },
@@ -749,6 +771,30 @@ export class SensorLink {
     );
     task.catch(() => undefined); // observed by waitStorer
     this.inflight = task;
+  }
+
+  /** The open unit is dropped unstored: the fold saw its facts, so it is rebuilt when next needed. */
+  private dropOpen(): void {
+    this.open = null;
+    this.fold = null;
+  }
+
+  /**
+   * The fold for a unit starting at `seq`: the one in memory when the stream is continuous,
+   * else rebuilt from what storage holds before `seq` (after the unit being stored is stored).
+   */
+  private async foldAt(db: Db, epoch: string, seq: number): Promise<FactFold | undefined> {
+    if (this.foldOptions.windowMs <= 0) return undefined;
+    const fold = this.fold;
+    if (fold && fold.epoch === epoch && fold.nextSeq === seq) return fold;
+    this.fold = null;
+    await this.waitStorer();
+    let loaded: FactFold | null = null;
+    await this.retry('load fact fold', async () => {
+      loaded = await loadFactFold(db, this.foldOptions, this.name, epoch, seq);
+    });
+    this.fold = loaded;
+    return loaded ?? undefined;
   }
 
   /** Waits for the unit being stored; rethrows if storing it was given up (stop). */
@@ -794,6 +840,7 @@ export class SensorLink {
       events: 0,
       processRows: 0,
       factRows: 0,
+      factsFolded: 0,
       counterRows: 0,
       evidenceRows: 0,
       zoomRows: 0,
@@ -962,6 +1009,7 @@ function newUnit(
   missing: number,
   expectedEvents?: number,
   zooms?: ZoomInvestigationLookup,
+  fold?: FactFold,
 ): OpenUnit {
   return {
     kind,
@@ -969,7 +1017,8 @@ function newUnit(
     epoch,
     firstSeq,
     lastSeq: firstSeq - 1,
-    builder: new UnitBuilder(db, sensor, epoch, record?.events ?? expectedEvents, zooms),
+    builder: new UnitBuilder(db, sensor, epoch, record?.events ?? expectedEvents, zooms, fold),
+    fold,
     events: 0,
     batches: 0,
     picked: [],
@@ -984,6 +1033,7 @@ function newUnit(
 
 function append(unit: OpenUnit, events: Event[], lastSeq: number, observer?: UnitObserver): void {
   unit.builder.add(events);
+  if (unit.fold) unit.fold.nextSeq = lastSeq + 1;
   if (observer) {
     for (const event of events) {
       const picked = observer.pick(event);

@@ -3,6 +3,8 @@ import { parseExecId } from '../../db/ids';
 import { countInvestigationEvidence, loadInvestigationEvidence } from '../../db/repositories/evidence';
 import { getIndicator } from '../../db/repositories/indicators';
 import { getInvestigation, listInvestigations, zoomSummaries, type InvestigationRecord } from '../../db/repositories/investigations';
+import { currentVerdicts, listNotes } from '../../db/repositories/investigationVerdicts';
+import { observedUntil } from '../../db/repositories/sensors';
 import { listZoomOrders, listZooms } from '../../db/repositories/zooms';
 import {
   analyzeInvestigation,
@@ -10,6 +12,7 @@ import {
   fileAccessesFromIoUring,
   FORMAT_LABELS,
   languageName,
+  isSystemLibrary,
   languagesDiffer,
   type Finding,
   type FindingKind,
@@ -19,7 +22,10 @@ import {
 } from '../analyzers';
 import { toIndicatorView, type IndicatorView } from '../indicators/views';
 import { toZoomViews, type ZoomView } from '../zoom/views';
+import { InvestigationNotFoundError } from './errors';
 import { toInvestigationEvidence } from './evidence';
+import { evidenceRows, type EvidenceRowInfo } from './evidenceRows';
+import { noteView, verdictView, type NoteView, type VerdictView } from './verdicts';
 import { getServiceMap } from './serviceMap';
 
 /**
@@ -53,7 +59,10 @@ export interface InvestigationSummaryView {
 }
 
 export interface InvestigationDetailView extends InvestigationSummaryView {
-  verdict: InvestigationRecord['verdict'];
+  /** the analysts' current verdict (investigations.setVerdict), null before any */
+  verdict: VerdictView | null;
+  /** analysts' notes, oldest first */
+  notes: NoteView[];
   indicators: IndicatorView[];
   zooms: number;
   zoomList: ZoomView[];
@@ -86,6 +95,29 @@ export interface DestinationView {
   payloadReason: string | null;
   viaIoUringOnly: boolean;
   findingIds: string[];
+  /** contact start times (at most MAX_CONTACTS, the first ones): the contact timeline */
+  contactsNs: string[];
+  /** intervals between consecutive contact starts (ms, same cap): the interval histogram */
+  intervalsMs: number[];
+  /** captured payload prefixes towards it (at most MAX_PREFIXES, the first ones) */
+  prefixes: PayloadPrefixView[];
+}
+
+export interface PayloadPrefixView {
+  tsNs: string;
+  ref: string;
+  /** bytes the send carried (the prefix is at most the zoom's payload_prefix_bytes of them) */
+  bytes: number;
+  hex: string;
+  /** printable ASCII, '.' for every other byte */
+  ascii: string;
+}
+
+/** Narrowing of the panels (brushing a time range, focusing a process on the page). */
+export interface Narrowing {
+  fromNs?: string;
+  toNs?: string;
+  execId?: string;
 }
 
 export interface NetworkView {
@@ -121,6 +153,8 @@ export interface CodeModuleView {
   buildId: string | null;
   sha256: string | null;
   evidence: string[];
+  /** a system or language-runtime library (never flagged as differing) */
+  systemLibrary: boolean;
   differsFromWorkload: boolean;
   execId: string;
   firstSeenNs: string;
@@ -133,11 +167,7 @@ export interface CodeView {
   findings: Finding[];
 }
 
-export class InvestigationNotFoundError extends Error {
-  constructor(readonly id: string) {
-    super(`no investigation ${id}`);
-  }
-}
+export { InvestigationNotFoundError, NotFoundError } from './errors';
 
 // --- list and get ---------------------------------------------------------------------------------
 
@@ -178,14 +208,21 @@ async function investigationZooms(db: Db, record: InvestigationRecord, nowNs: bi
   return toZoomViews(zooms, orders, nowNs);
 }
 
-/** The zooms' active window: first start to last end (an active zoom: now, at most its expiry). */
-export function zoomWindow(zooms: readonly ZoomView[], nowNs: bigint): { startNs: string; endNs: string } | null {
+/**
+ * The zooms' active window: first start to last end. A zoom without an end state counts until now
+ * (at most its expiry), but never past what its sensor's stream is known to have reached
+ * (`observedUntil`): a replay that ran out or a sensor that went away did not watch a silence, so
+ * the beaconing analysis must not read one there as "the beacon stopped".
+ */
+export function zoomWindow(zooms: readonly ZoomView[], nowNs: bigint, observedUntil: ReadonlyMap<string, string> = new Map()): { startNs: string; endNs: string } | null {
   let start: bigint | null = null;
   let end: bigint | null = null;
   for (const z of zooms) {
     if (!z.startedAtNs) continue;
     const s = BigInt(z.startedAtNs);
-    const e = z.endedAtNs ? BigInt(z.endedAtNs) : z.expiresAtNs && BigInt(z.expiresAtNs) < nowNs ? BigInt(z.expiresAtNs) : nowNs;
+    let e = z.endedAtNs ? BigInt(z.endedAtNs) : z.expiresAtNs && BigInt(z.expiresAtNs) < nowNs ? BigInt(z.expiresAtNs) : nowNs;
+    const watched = observedUntil.get(z.sensor);
+    if (!z.endedAtNs && watched !== undefined && BigInt(watched) < e) e = BigInt(watched) > s ? BigInt(watched) : s;
     if (start === null || s < start) start = s;
     if (end === null || e > end) end = e;
   }
@@ -199,13 +236,21 @@ function evidenceRange(zooms: readonly ZoomView[], window: { startNs: string; en
   return { fromNs: (ordered - NS_PER_S).toString(), toNs: (BigInt(window.endNs) + 60n * NS_PER_S).toString() };
 }
 
-interface Analysed {
+export interface Analysed {
   record: InvestigationRecord;
   zooms: ZoomView[];
   window: { startNs: string; endNs: string } | null;
+  /** where evidence was read (null before any zoom started) */
+  range: { fromNs: string; toNs: string } | null;
   evidence: InvestigationEvidence;
   analysis: InvestigationAnalysis;
+  /** evidence rows per table in the range */
+  counts: EvidenceCounts;
+  /** every evidence row read, by the analyzers' row id: its ref, table, time and summary */
+  rows: Map<string, EvidenceRowInfo>;
   truncated: boolean;
+  /** narrowed analyses already made of this one (the page narrows several panels alike at once) */
+  narrowed: Map<string, Analysed>;
 }
 
 /** The page asks for the detail, network, files and code views at once: they share one analysis. */
@@ -233,12 +278,56 @@ export function analyse(db: Db, id: string, nowNs: bigint): Promise<Analysed> {
   return result;
 }
 
-async function analyseNow(db: Db, id: string, nowNs: bigint): Promise<Analysed> {
-  const record = await getInvestigation(db, id);
+/**
+ * Analyses kept across requests while their evidence has not changed: an ended zoom's evidence
+ * never changes, and a budget-sized zoom's analysis costs far more than the page's budget. The
+ * key is what the analysis read: the investigation's row version, the evidence range (it moves
+ * with an active zoom) and the rows per evidence table in it (evidence is append-only).
+ */
+const MEMO_SIZE = 16;
+const memo = new WeakMap<Db, Map<string, { key: string; analysed: Analysed }>>();
+
+type EvidenceCounts = Awaited<ReturnType<typeof countInvestigationEvidence>>;
+const NO_EVIDENCE: EvidenceCounts = { ioUringOps: 0, socketEvents: 0, fileAccesses: 0, codeFingerprints: 0 };
+
+/** Forgets every analysis kept for `db` (evidence changed behind the services' back: benchmarks). */
+export function forgetAnalyses(db: Db): void {
+  memo.delete(db);
+  analyses.delete(db);
+}
+
+export interface InvestigationScope {
+  record: InvestigationRecord;
+  zooms: ZoomView[];
+  window: { startNs: string; endNs: string } | null;
+  range: { fromNs: string; toNs: string } | null;
+}
+
+/** An investigation with its zooms, their active window and where its evidence is read (no evidence). */
+export async function investigationScope(db: Db, id: string, nowNs: bigint, known?: InvestigationRecord): Promise<InvestigationScope> {
+  const record = known ?? (await getInvestigation(db, id));
   if (!record) throw new InvestigationNotFoundError(id);
   const zooms = await investigationZooms(db, record, nowNs);
-  const window = zoomWindow(zooms, nowNs);
-  const range = evidenceRange(zooms, window);
+  const open = zooms.filter((z) => z.startedAtNs && !z.endedAtNs);
+  const since = open.reduce((min, z) => (BigInt(z.startedAtNs!) < min ? BigInt(z.startedAtNs!) : min), nowNs) - 3600n * NS_PER_S;
+  const watched = await observedUntil(db, [...new Set(open.map((z) => z.sensor))], since.toString());
+  const window = zoomWindow(zooms, nowNs, watched);
+  return { record, zooms, window, range: evidenceRange(zooms, window) };
+}
+
+async function analyseNow(db: Db, id: string, nowNs: bigint): Promise<Analysed> {
+  const { record, zooms, window, range } = await investigationScope(db, id, nowNs);
+  const counts = range ? await countInvestigationEvidence(db, { investigationId: id, ...range }) : NO_EVIDENCE;
+  const key = JSON.stringify([record.rowVersion, record.execId, range, counts]);
+  let perDb = memo.get(db);
+  if (!perDb) memo.set(db, (perDb = new Map()));
+  const known = perDb.get(id);
+  if (known && known.key === key) {
+    // Most recently used last: the first entry is the one to evict.
+    perDb.delete(id);
+    perDb.set(id, known);
+    return { ...known.analysed, record, zooms };
+  }
   const stored = range
     ? await loadInvestigationEvidence(db, { investigationId: id, ...range })
     : { ioUring: [], sockets: [], files: [], code: [], truncated: false };
@@ -248,23 +337,64 @@ async function analyseNow(db: Db, id: string, nowNs: bigint): Promise<Analysed> 
     ...(record.execId ? { process: { execId: record.execId, ...(pid !== undefined ? { pid } : {}) } } : {}),
   });
   const analysis = analyzeInvestigation(evidence, { serviceMap: getServiceMap().map, fileClassifier: createFileClassifier() });
-  return { record, zooms, window, evidence, analysis, truncated: stored.truncated };
+  const analysed: Analysed = { record, zooms, window, range, counts, evidence, analysis, rows: evidenceRows(stored), truncated: stored.truncated, narrowed: new Map() };
+  perDb.delete(id);
+  perDb.set(id, { key, analysed });
+  while (perDb.size > MEMO_SIZE) perDb.delete(perDb.keys().next().value!);
+  return analysed;
+}
+
+const inRange = (ts: string, from: bigint | null, to: bigint | null) => (from === null || BigInt(ts) >= from) && (to === null || BigInt(ts) <= to);
+
+/**
+ * The analysis over the part of the evidence the page narrowed to (a time range, one process),
+ * the beaconing window clipped to it; the whole analysis when nothing is narrowed.
+ */
+export function narrowAnalysis(a: Analysed, narrowing: Narrowing = {}): Analysed {
+  const { fromNs, toNs, execId } = narrowing;
+  if (fromNs === undefined && toNs === undefined && execId === undefined) return a;
+  const key = JSON.stringify([fromNs, toNs, execId]);
+  const known = a.narrowed.get(key);
+  if (known) return known;
+  const from = fromNs !== undefined ? BigInt(fromNs) : null;
+  const to = toNs !== undefined ? BigInt(toNs) : null;
+  const keep = <T extends { ts?: string; execId: string }>(rows: readonly T[]) =>
+    rows.filter((r) => (execId === undefined || r.execId === execId) && (r.ts === undefined || inRange(r.ts, from, to)));
+  let window = a.window;
+  if (window) {
+    const start = from !== null && from > BigInt(window.startNs) ? from : BigInt(window.startNs);
+    const end = to !== null && to < BigInt(window.endNs) ? to : BigInt(window.endNs);
+    window = { startNs: start.toString(), endNs: (end < start ? start : end).toString() };
+  }
+  const evidence: InvestigationEvidence = {
+    ...a.evidence,
+    sockets: keep(a.evidence.sockets),
+    ioUring: keep(a.evidence.ioUring),
+    files: keep(a.evidence.files),
+    code: keep(a.evidence.code),
+    ...(window ? { window } : {}),
+  };
+  const analysis = analyzeInvestigation(evidence, { serviceMap: getServiceMap().map, fileClassifier: createFileClassifier() });
+  const narrowed: Analysed = { ...a, window, evidence, analysis, narrowed: new Map() };
+  if (a.narrowed.size >= MEMO_SIZE) a.narrowed.delete(a.narrowed.keys().next().value!);
+  a.narrowed.set(key, narrowed);
+  return narrowed;
 }
 
 export async function investigationDetail(db: Db, id: string, nowNs: bigint): Promise<InvestigationDetailView> {
   const a = await analyse(db, id, nowNs);
   const indicators = (await Promise.all(a.record.indicatorIds.slice(0, 50).map((i) => getIndicator(db, i)))).filter((x) => x !== null);
   const active = a.zooms.filter((z) => z.status === 'active').length;
-  const evidence = a.window
-    ? await countInvestigationEvidence(db, { investigationId: id, ...evidenceRange(a.zooms, a.window)! })
-    : { ioUringOps: 0, socketEvents: 0, fileAccesses: 0, codeFingerprints: 0 };
+  const [verdicts, notes] = await Promise.all([currentVerdicts(db, [id]), listNotes(db, id)]);
+  const verdict = verdicts.get(id);
   return {
     ...summaryOf(a.record, { zooms: a.zooms.filter((z) => z.status !== 'refused').length, active }),
-    verdict: a.record.verdict,
+    verdict: verdict ? verdictView(verdict) : null,
+    notes: notes.map(noteView),
     indicators: indicators.map(toIndicatorView),
     zoomList: a.zooms,
     window: a.window,
-    evidence,
+    evidence: a.counts,
     findings: a.analysis.findings,
   };
 }
@@ -273,8 +403,22 @@ export async function investigationDetail(db: Db, id: string, nowNs: bigint): Pr
 
 const NETWORK_FINDINGS: ReadonlySet<FindingKind> = new Set(['network_destination', 'beaconing', 'payload_format']);
 
-export async function investigationNetwork(db: Db, id: string, nowNs: bigint): Promise<NetworkView> {
-  const a = await analyse(db, id, nowNs);
+/** Contact times and intervals kept per destination (the first ones): enough to draw, bounded. */
+const MAX_CONTACTS = 1000;
+/** Payload prefixes kept per destination (the first ones). */
+const MAX_PREFIXES = 32;
+
+function asciiOf(hex: string): string {
+  let out = '';
+  for (let i = 0; i + 1 < hex.length; i += 2) {
+    const b = parseInt(hex.slice(i, i + 2), 16);
+    out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
+  }
+  return out;
+}
+
+export async function investigationNetwork(db: Db, id: string, nowNs: bigint, narrowing: Narrowing = {}): Promise<NetworkView> {
+  const a = narrowAnalysis(await analyse(db, id, nowNs), narrowing);
   const findings = a.analysis.findings.filter((f) => NETWORK_FINDINGS.has(f.kind));
   const destinations = a.analysis.destinations.map((d): DestinationView => {
     const p = d.pattern;
@@ -299,13 +443,20 @@ export async function investigationNetwork(db: Db, id: string, nowNs: bigint): P
       payloadReason: d.payload?.reason ?? null,
       viaIoUringOnly: d.viaIoUringOnly,
       findingIds: findings.filter((f) => f.subject === d.key).map((f) => f.id),
+      contactsNs: p.contacts.slice(0, MAX_CONTACTS).map((c) => c.startNs),
+      intervalsMs: p.contacts.slice(1, MAX_CONTACTS).map((c, i) => Number(BigInt(c.startNs) - BigInt(p.contacts[i]!.startNs)) / 1e6),
+      prefixes: d.payloadEventIds
+        .map((eventId) => a.rows.get(eventId))
+        .filter((r): r is EvidenceRowInfo => r !== undefined && r.payloadHex !== '')
+        .slice(0, MAX_PREFIXES)
+        .map((r) => ({ tsNs: r.tsNs, ref: r.ref, bytes: r.bytes, hex: r.payloadHex, ascii: asciiOf(r.payloadHex) })),
     };
   });
   return { window: a.window, destinations, findings };
 }
 
-export async function investigationFiles(db: Db, id: string, nowNs: bigint): Promise<FilesView> {
-  const a = await analyse(db, id, nowNs);
+export async function investigationFiles(db: Db, id: string, nowNs: bigint, narrowing: Narrowing = {}): Promise<FilesView> {
+  const a = narrowAnalysis(await analyse(db, id, nowNs), narrowing);
   const classifier = createFileClassifier();
   const pid = parseExecId(a.record.execId)?.pid;
   // Every file the process touched, sensitive or not: the file probe's rows and the io_uring
@@ -332,8 +483,8 @@ export async function investigationFiles(db: Db, id: string, nowNs: bigint): Pro
   return { files, findings: a.analysis.findings.filter((f) => f.kind === 'sensitive_file' || f.kind === 'io_uring_usage') };
 }
 
-export async function investigationCode(db: Db, id: string, nowNs: bigint): Promise<CodeView> {
-  const a = await analyse(db, id, nowNs);
+export async function investigationCode(db: Db, id: string, nowNs: bigint, narrowing: Narrowing = {}): Promise<CodeView> {
+  const a = narrowAnalysis(await analyse(db, id, nowNs), narrowing);
   const code = a.evidence.code;
   const executables = code.filter((c) => c.kind === 'executable');
   const exe = executables.find((c) => c.execId === a.record.execId) ?? executables[0];
@@ -350,7 +501,10 @@ export async function investigationCode(db: Db, id: string, nowNs: bigint): Prom
       buildId: c.buildId ?? null,
       sha256: c.sha256 ?? null,
       evidence: c.languageEvidence,
-      differsFromWorkload: exe ? c !== exe && c.path !== exe.path && languagesDiffer(exe.language, c.language) : false,
+      // System and runtime libraries (libc, libstdc++, libnode…) are the platform, not the workload's
+      // code: the same rule the provenance analysis applies.
+      systemLibrary: isSystemLibrary(c.path),
+      differsFromWorkload: exe ? c !== exe && c.path !== exe.path && !isSystemLibrary(c.path) && languagesDiffer(exe.language, c.language) : false,
       execId: c.execId,
       firstSeenNs: c.ts ?? '',
     });

@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { connection } from 'next/server';
 import { IndicatorDetail } from '@/components/detection/IndicatorDetail';
+import { IndicatorInvestigations } from '@/components/investigations/IndicatorInvestigations';
 import { getQueryClient, HydrateClient, trpc } from '@/components/trpc/server';
 import { requirePage } from '@/server/auth/page';
 import { roleHasScope } from '@/server/auth/permissions';
@@ -22,6 +23,7 @@ export default async function IndicatorPage({ params }: IndicatorPageProps) {
   return (
     <HydrateClient>
       <IndicatorDetail id={id} canAllow={roleHasScope(principal.role, 'baselines:write')} />
+      {roleHasScope(principal.role, 'investigations:read') && <IndicatorInvestigations indicatorId={id} />}
     </HydrateClient>
   );
 }
