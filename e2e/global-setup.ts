@@ -47,6 +47,26 @@ async function createAccounts(run: E2eRun): Promise<void> {
  * A sensor that cannot run here is not an error of the run: its specs skip, with this reason.
  * Returns the teardown (Playwright calls it after the last spec).
  */
+/**
+ * Removes the run's directory. Playwright stops the cockpit (webServer) only after this teardown,
+ * so its storage may still be written to (the detector, merges) and refuse to go: then it is
+ * removed again when the runner exits, after the cockpit stopped. Cleanup never fails the run;
+ * what could not be removed is named.
+ */
+function removeRunDir(dir: string): void {
+  try {
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch {
+    process.once('exit', () => {
+      try {
+        fs.rmSync(dir, { recursive: true, force: true });
+      } catch (err) {
+        console.warn(`e2e: could not remove ${dir}: ${(err as Error).message}`);
+      }
+    });
+  }
+}
+
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const run = e2eRun();
   const logs = path.join(run.dir, 'logs');
@@ -59,8 +79,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     await Promise.all(started.map(stop));
     // SOC_E2E_KEEP=1 keeps the sensor logs and the cockpit's storage for a post-mortem.
     if (process.env.SOC_E2E_KEEP === '1') console.log(`e2e: sensor logs and cockpit storage kept in ${run.dir}`);
-    // The cockpit may still be writing (the detector) while this runs: retry what is not empty yet.
-    else fs.rmSync(run.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    else removeRunDir(run.dir);
   };
 
   try {
