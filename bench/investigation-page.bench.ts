@@ -12,7 +12,7 @@
  * `--runs` more visits in fresh browser contexts (warm: the analysis is kept while the evidence is
  * unchanged; every storage query still runs). "Usable" is the moment, measured in the page from
  * navigation start (performance.now()), when every panel has left its loading state and the
- * timeline's chart is drawn. Baseline in the same run: the sensors page, which draws one small
+ * timeline's chart is drawn. Baseline in the same run: the investigations list, which draws one
  * query, so the ratio says what the investigation's panels add on this machine at this load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -77,8 +77,8 @@ async function signIn(email: string, password: string): Promise<string> {
   return /^__Host-soc_session=([^;]+)/.exec(cookie ?? '')?.[1] ?? '';
 }
 
-/** Milliseconds from navigation start until every panel is drawn (or the sensors table, for the baseline). */
-async function visit(browser: Browser, session: string, url: string, ready: 'investigation' | 'sensors'): Promise<number> {
+/** Milliseconds from navigation start until every panel is drawn (or the investigations list's first rows, for the baseline). */
+async function visit(browser: Browser, session: string, url: string, ready: 'investigation' | 'list'): Promise<number> {
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
   await context.addCookies([{ name: '__Host-soc_session', value: session, domain: 'localhost', path: '/', httpOnly: true, secure: true, sameSite: 'Lax' }]);
   const page = await context.newPage();
@@ -98,6 +98,10 @@ async function visit(browser: Browser, session: string, url: string, ready: 'inv
       await page.waitForFunction(() => document.querySelector('main table tbody tr') !== null && !document.querySelector('.state--loading'), undefined, { polling: 'raf', timeout: 60_000 });
     }
     return await page.evaluate(() => performance.now());
+  } catch (err) {
+    const shot = path.join(os.tmpdir(), 'investigation-page-bench-failure.png');
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
+    throw new Error(`${url} was not drawn (${(err as Error).message.split('\n')[0]}); the page as it was: ${shot}`);
   } finally {
     await context.close();
   }
@@ -124,7 +128,7 @@ async function main(): Promise<void> {
     await waitForCockpit(cockpit);
     const session = await signIn(email, password);
     console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; dataset ${dataset}`);
-    await visit(browser, session, `${base}/sensors`, 'sensors'); // compile/warm the server once
+    await visit(browser, session, `${base}/investigations`, 'list'); // compile/warm the server once
     const baseline: number[] = [];
     const rows: string[] = [];
     for (const inv of investigations) {
@@ -132,7 +136,7 @@ async function main(): Promise<void> {
       const warm: number[] = [];
       for (let i = 0; i < runs; i++) {
         warm.push(await visit(browser, session, `${base}/investigations/${inv.id}`, 'investigation'));
-        baseline.push(await visit(browser, session, `${base}/sensors`, 'sensors'));
+        baseline.push(await visit(browser, session, `${base}/investigations`, 'list'));
       }
       warm.sort((a, b) => a - b);
       rows.push(`| ${inv.label} (${inv.evidenceEvents} evidence events) | ${cold.toFixed(0)} | ${pct(warm, 50).toFixed(0)} | ${pct(warm, 95).toFixed(0)} |`);
@@ -141,7 +145,7 @@ async function main(): Promise<void> {
     console.log('| investigation | first visit (cold), ms | usable p50, ms | usable p95, ms |');
     console.log('| --- | --- | --- | --- |');
     for (const r of rows) console.log(r);
-    console.log(`baseline (sensors page drawn): p50 ${pct(baseline, 50).toFixed(0)} ms, p95 ${pct(baseline, 95).toFixed(0)} ms; load average now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(`baseline (investigations list drawn): p50 ${pct(baseline, 50).toFixed(0)} ms, p95 ${pct(baseline, 95).toFixed(0)} ms; load average now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   } finally {
     await browser.close();
     if (cockpit.pid) process.kill(-cockpit.pid, 'SIGTERM');

@@ -34,7 +34,10 @@ export function IndicatorDetail({ id, canAllow }: { id: string; canAllow: boolea
   if (indicator.isPending) return <LoadingState>Loading indicator…</LoadingState>;
   if (indicator.isError) return <ErrorState error={indicator.error} what={`indicator ${id}`} />;
   const i = indicator.data;
-  const x = i.explanation as Explanation | null;
+  // Stored JSON: an explanation from another writer or an older version may lack parts; then the
+  // data behind the sentence is left out rather than failing the page.
+  const raw = i.explanation as Partial<Explanation> | null;
+  const x = raw?.profile && raw.fact && Array.isArray(raw.nearest) ? (raw as Explanation) : null;
   const p = x?.profile;
   return (
     <article aria-labelledby="indicator-title">

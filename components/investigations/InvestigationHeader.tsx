@@ -133,7 +133,10 @@ export function InvestigationHeader({
 function WhyItFired({ indicatorId, sentence }: { indicatorId: string; sentence: string }) {
   const trpc = useTRPC();
   const indicator = useQuery(trpc.indicators.get.queryOptions({ id: indicatorId }));
-  const x = indicator.data?.explanation as Explanation | null | undefined;
+  // The explanation is stored JSON: one from an older version or another writer may lack parts, and
+  // the header must still draw (it then says the entries are not recorded).
+  const raw = indicator.data?.explanation as Partial<Explanation> | null | undefined;
+  const x = raw?.profile && Array.isArray(raw.nearest) ? (raw as Explanation) : null;
   return (
     <div className="inv-why" data-testid="investigation-why">
       <p className="why">
@@ -146,6 +149,8 @@ function WhyItFired({ indicatorId, sentence }: { indicatorId: string; sentence: 
         <p className="muted small">Loading the profile entries it was compared with…</p>
       ) : indicator.isError ? (
         <p className="muted small">The profile entries are unavailable: {describeError(indicator.error).message}</p>
+      ) : !x ? (
+        <p className="muted small">The indicator does not record which profile entries it was compared with.</p>
       ) : x ? (
         <div className="small">
           <span className="muted">
