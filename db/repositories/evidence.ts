@@ -1,6 +1,6 @@
 import type { Db } from '../client';
 import type { CanonicalRow } from '../encoding';
-import { selectRows } from '../query';
+import { RowBinaryReader, selectRowBinary, selectRows } from '../query';
 import { nsToClickHouse } from '../time';
 import { ProbeSet, ZoomStatus, type Event, type Zoom } from '../../sensor/gen/soc/sensor/v1/sensor';
 
@@ -222,17 +222,15 @@ export function zoomRow(zoom: Zoom, src: ZoomRowSource): CanonicalRow {
 
 // --- reads ------------------------------------------------------------------------------------
 
-/** Rows of one investigation's evidence, as stored (64-bit values and times as strings, payloads hex). */
+/**
+ * Rows of one investigation's evidence, with the columns the investigation page reads (64-bit
+ * values and times as decimal strings, payload prefixes as bytes).
+ */
 export interface StoredEvidenceBase {
   zoomId: string;
   tsNs: string;
-  node: string;
-  sensor: string;
-  epoch: string;
   seq: string;
   execId: string;
-  pid: number;
-  tid: number;
   own: boolean;
 }
 
@@ -242,16 +240,10 @@ export interface StoredIoUringOp extends StoredEvidenceBase {
   path: string;
   address: string;
   port: number;
-  socketCookie: string;
   result: string;
-  length: string;
   bytes: string;
-  payloadHex: string;
-  submitNs: string;
-  completeNs: string;
-  sqpoll: boolean;
-  ioWorker: boolean;
-  completed: boolean;
+  /** the captured payload prefix, empty when none */
+  payload: Uint8Array;
 }
 
 export interface StoredSocketEvent extends StoredEvidenceBase {
@@ -263,19 +255,16 @@ export interface StoredSocketEvent extends StoredEvidenceBase {
   localPort: number;
   protocol: string;
   bytes: string;
-  payloadHex: string;
+  /** the captured payload prefix, empty when none */
+  payload: Uint8Array;
   via: 'unspecified' | 'syscall' | 'io_uring';
-  oldState: string;
-  newState: string;
 }
 
 export interface StoredFileAccess extends StoredEvidenceBase {
   op: 'unspecified' | 'open' | 'read' | 'write' | 'close';
   path: string;
-  flags: number;
   bytes: string;
   via: 'unspecified' | 'syscall' | 'io_uring';
-  fd: number;
   result: string;
 }
 
@@ -287,11 +276,6 @@ export interface StoredCodeFingerprint extends StoredEvidenceBase {
   evidence: string[];
   buildId: string;
   sha256: string;
-  size: string;
-  mappedAtNs: string;
-  goVersion: string;
-  goModule: string;
-  error: string;
 }
 
 export interface StoredEvidence {
@@ -303,10 +287,28 @@ export interface StoredEvidence {
   truncated: boolean;
 }
 
-const BASE = `zoom_id AS zoomId, toString(toUnixTimestamp64Nano(ts)) AS tsNs, toString(node) AS node, toString(sensor) AS sensor,
-  epoch, toString(seq) AS seq, exec_id AS execId, pid, tid, own`;
+// Read as RowBinary (a budget-sized zoom is 40 000+ rows: as JSON, parsing them cost more than the
+// query), so each SELECT's columns are decoded in the order written here: keep the two in step.
+const BASE = 'zoom_id, toUnixTimestamp64Nano(ts), seq, exec_id, own';
 const WHERE = `investigation_id = {id:String} AND ts BETWEEN {from:DateTime64(9, 'UTC')} AND {to:DateTime64(9, 'UTC')}`;
-const PAYLOAD = `arrayStringConcat(arrayMap(b -> hex(b), payload_prefix)) AS payloadHex`;
+
+/** An Enum8 value by its number (the tables use the proto's numbers: see the *_OPS lists above). */
+function enumName<T extends string>(names: readonly string[], value: number): T {
+  return (names[value] ?? 'unspecified') as T;
+}
+
+/**
+ * Every row of a RowBinary answer: the columns every table starts with (BASE), then the table's
+ * own, read by `rest`. Each table builds its row as one object literal rather than spreading the
+ * base into it: V8 builds such spread objects through a slow path (measured: 40 000 rows decoded
+ * in ~0.35 s instead of ~0.04 s).
+ */
+function readAll<T extends StoredEvidenceBase>(buf: Buffer, rest: (base: StoredEvidenceBase, r: RowBinaryReader) => T): T[] {
+  const r = new RowBinaryReader(buf);
+  const rows: T[] = [];
+  while (!r.done) rows.push(rest({ zoomId: r.string(), tsNs: r.i64(), seq: r.u64(), execId: r.string(), own: r.bool() }, r));
+  return rows;
+}
 
 /**
  * One investigation's evidence in a time window (its zooms' active windows), each table in time
@@ -319,37 +321,76 @@ export async function loadInvestigationEvidence(
   const limit = query.limit ?? 200_000;
   const params = { id: query.investigationId, from: nsToClickHouse(query.fromNs), to: nsToClickHouse(query.toNs), limit: limit + 1 };
   const [ioUring, sockets, files, code] = await Promise.all([
-    selectRows<StoredIoUringOp>(db, {
-      sql: `SELECT ${BASE}, toString(opcode) AS opcode, fd, path, address, port, toString(socket_cookie) AS socketCookie,
-              toString(result) AS result, toString(length) AS length, toString(bytes) AS bytes, ${PAYLOAD},
-              toString(toUnixTimestamp64Nano(submit_ts)) AS submitNs, toString(toUnixTimestamp64Nano(complete_ts)) AS completeNs,
-              sqpoll, io_worker AS ioWorker, completed
+    selectRowBinary(db, {
+      sql: `SELECT ${BASE}, toString(opcode), fd, path, address, port, result, bytes, payload_prefix
             FROM io_uring_ops WHERE ${WHERE} ORDER BY ts, seq LIMIT {limit:UInt32}`,
       params,
       tag: 'investigations.evidence.io_uring_ops',
-    }),
-    selectRows<StoredSocketEvent>(db, {
-      sql: `SELECT ${BASE}, toString(op) AS op, toString(socket_cookie) AS socketCookie, address, port,
-              local_address AS localAddress, local_port AS localPort, toString(protocol) AS protocol, toString(bytes) AS bytes,
-              ${PAYLOAD}, toString(via) AS via, toString(old_state) AS oldState, toString(new_state) AS newState
+    }).then((buf) =>
+      readAll(buf, (b, r): StoredIoUringOp => ({
+        zoomId: b.zoomId, tsNs: b.tsNs, seq: b.seq, execId: b.execId, own: b.own,
+        opcode: r.string(),
+        fd: r.i32(),
+        path: r.string(),
+        address: r.string(),
+        port: r.u16(),
+        result: r.i64(),
+        bytes: r.u64(),
+        payload: r.bytes(),
+      })),
+    ),
+    selectRowBinary(db, {
+      sql: `SELECT ${BASE}, op, socket_cookie, address, port, local_address, local_port, toString(protocol), bytes, payload_prefix, via
             FROM socket_events WHERE ${WHERE} ORDER BY ts, seq LIMIT {limit:UInt32}`,
       params,
       tag: 'investigations.evidence.socket_events',
-    }),
-    selectRows<StoredFileAccess>(db, {
-      sql: `SELECT ${BASE}, toString(op) AS op, path, flags, toString(bytes) AS bytes, toString(via) AS via, fd, toString(result) AS result
+    }).then((buf) =>
+      readAll(buf, (b, r): StoredSocketEvent => ({
+        zoomId: b.zoomId, tsNs: b.tsNs, seq: b.seq, execId: b.execId, own: b.own,
+        op: enumName(SOCKET_OPS, r.i8()),
+        socketCookie: r.u64(),
+        address: r.string(),
+        port: r.u16(),
+        localAddress: r.string(),
+        localPort: r.u16(),
+        protocol: r.string(),
+        bytes: r.u64(),
+        payload: r.bytes(),
+        via: enumName(VIAS, r.i8()),
+      })),
+    ),
+    selectRowBinary(db, {
+      sql: `SELECT ${BASE}, op, path, bytes, via, result
             FROM file_accesses WHERE ${WHERE} ORDER BY ts, seq LIMIT {limit:UInt32}`,
       params,
       tag: 'investigations.evidence.file_accesses',
-    }),
-    selectRows<StoredCodeFingerprint>(db, {
-      sql: `SELECT ${BASE}, path, toString(kind) AS kind, toString(language) AS language, toString(runtime) AS runtime, evidence,
-              build_id AS buildId, sha256, toString(size) AS size, toString(toUnixTimestamp64Nano(mapped_at)) AS mappedAtNs,
-              toString(go_version) AS goVersion, go_module AS goModule, error
+    }).then((buf) =>
+      readAll(buf, (b, r): StoredFileAccess => ({
+        zoomId: b.zoomId, tsNs: b.tsNs, seq: b.seq, execId: b.execId, own: b.own,
+        op: enumName(FILE_OPS, r.i8()),
+        path: r.string(),
+        bytes: r.u64(),
+        via: enumName(VIAS, r.i8()),
+        result: r.i64(),
+      })),
+    ),
+    selectRowBinary(db, {
+      sql: `SELECT ${BASE}, path, kind, toString(language), toString(runtime), evidence, build_id, sha256
             FROM code_fingerprints WHERE ${WHERE} ORDER BY ts, seq LIMIT {limit:UInt32}`,
       params,
       tag: 'investigations.evidence.code_fingerprints',
-    }),
+    }).then((buf) =>
+      readAll(buf, (b, r): StoredCodeFingerprint => ({
+        zoomId: b.zoomId, tsNs: b.tsNs, seq: b.seq, execId: b.execId, own: b.own,
+        path: r.string(),
+        kind: enumName(CODE_KINDS, r.i8()),
+        language: r.string(),
+        runtime: r.string(),
+        evidence: r.strings(),
+        buildId: r.string(),
+        sha256: r.string(),
+      })),
+    ),
   ]);
   const truncated = [ioUring, sockets, files, code].some((rows) => rows.length > limit);
   const cut = <T>(rows: T[]) => (rows.length > limit ? rows.slice(0, limit) : rows);

@@ -43,12 +43,18 @@ export async function investigationEvidenceTree(db: Db, id: string, nowNs: bigin
   const a = await analyse(db, id, nowNs);
   const indicators = (await Promise.all(a.record.indicatorIds.slice(0, 50).map((i) => getIndicator(db, i)))).filter((x) => x !== null);
   const findings = a.analysis.findings.map((f): EvidenceFindingView => {
+    // Oldest first (ties in the finding's order: the sort is stable); only the rows shown are described.
     const rows = f.evidence
-      .map((eventId) => a.rows.get(eventId))
-      .filter((r) => r !== undefined)
-      .sort((x, y) => (BigInt(x.tsNs) < BigInt(y.tsNs) ? -1 : BigInt(x.tsNs) > BigInt(y.tsNs) ? 1 : 0))
+      .flatMap((eventId) => {
+        const ts = a.rows.tsNs(eventId);
+        return ts === undefined ? [] : [{ eventId, ts: BigInt(ts) }];
+      })
+      .sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0))
       .slice(0, MAX_ROWS_PER_FINDING)
-      .map((r) => ({ ref: r.ref, table: r.table, tsNs: r.tsNs, execId: r.execId, summary: r.summary }));
+      .map(({ eventId }) => {
+        const r = a.rows.get(eventId)!;
+        return { ref: r.ref, table: r.table, tsNs: r.tsNs, execId: r.execId, summary: r.summary };
+      });
     return { id: f.id, kind: f.kind, title: f.title, reason: f.reason, severity: f.severity, subject: f.subject, rows, rowsTotal: f.evidence.length + f.evidenceOmitted };
   });
   return { indicators: indicators.map(toIndicatorView), findings };

@@ -24,7 +24,7 @@ import { toIndicatorView, type IndicatorView } from '../indicators/views';
 import { toZoomViews, type ZoomView } from '../zoom/views';
 import { InvestigationNotFoundError } from './errors';
 import { toInvestigationEvidence } from './evidence';
-import { evidenceRows, type EvidenceRowInfo } from './evidenceRows';
+import { evidenceRows, type EvidenceRowIndex, type EvidenceRowInfo } from './evidenceRows';
 import { noteView, verdictView, type NoteView, type VerdictView } from './verdicts';
 import { getServiceMap } from './serviceMap';
 
@@ -246,8 +246,8 @@ export interface Analysed {
   analysis: InvestigationAnalysis;
   /** evidence rows per table in the range */
   counts: EvidenceCounts;
-  /** every evidence row read, by the analyzers' row id: its ref, table, time and summary */
-  rows: Map<string, EvidenceRowInfo>;
+  /** every evidence row read, by the analyzers' row id: its ref, table, time and summary (described when asked for) */
+  rows: EvidenceRowIndex;
   truncated: boolean;
   /** narrowed analyses already made of this one (the page narrows several panels alike at once) */
   narrowed: Map<string, Analysed>;
@@ -317,20 +317,23 @@ export async function investigationScope(db: Db, id: string, nowNs: bigint, know
 
 async function analyseNow(db: Db, id: string, nowNs: bigint): Promise<Analysed> {
   const { record, zooms, window, range } = await investigationScope(db, id, nowNs);
-  const counts = range ? await countInvestigationEvidence(db, { investigationId: id, ...range }) : NO_EVIDENCE;
-  const key = JSON.stringify([record.rowVersion, record.execId, range, counts]);
   let perDb = memo.get(db);
   if (!perDb) memo.set(db, (perDb = new Map()));
   const known = perDb.get(id);
+  const load = () =>
+    range ? loadInvestigationEvidence(db, { investigationId: id, ...range }) : Promise.resolve({ ioUring: [], sockets: [], files: [], code: [], truncated: false });
+  // Nothing kept: the evidence is read whatever the counts say, so both queries run at once.
+  const loading = known ? null : load();
+  loading?.catch(() => {}); // awaited below; a failed count must not leave it unhandled
+  const counts = range ? await countInvestigationEvidence(db, { investigationId: id, ...range }) : NO_EVIDENCE;
+  const key = JSON.stringify([record.rowVersion, record.execId, range, counts]);
   if (known && known.key === key) {
     // Most recently used last: the first entry is the one to evict.
     perDb.delete(id);
     perDb.set(id, known);
     return { ...known.analysed, record, zooms };
   }
-  const stored = range
-    ? await loadInvestigationEvidence(db, { investigationId: id, ...range })
-    : { ioUring: [], sockets: [], files: [], code: [], truncated: false };
+  const stored = await (loading ?? load());
   const pid = parseExecId(record.execId)?.pid;
   const evidence = toInvestigationEvidence(stored, {
     ...(window ? { window } : {}),
@@ -417,6 +420,18 @@ function asciiOf(hex: string): string {
   return out;
 }
 
+/** The first MAX_PREFIXES rows among `eventIds` that carry a payload prefix (only those are described). */
+function firstPrefixes(rows: EvidenceRowIndex, eventIds: readonly string[]): PayloadPrefixView[] {
+  const out: PayloadPrefixView[] = [];
+  for (const eventId of eventIds) {
+    if (out.length >= MAX_PREFIXES) break;
+    if (!rows.hasPayload(eventId)) continue;
+    const r: EvidenceRowInfo = rows.get(eventId)!;
+    out.push({ tsNs: r.tsNs, ref: r.ref, bytes: r.bytes, hex: r.payloadHex, ascii: asciiOf(r.payloadHex) });
+  }
+  return out;
+}
+
 export async function investigationNetwork(db: Db, id: string, nowNs: bigint, narrowing: Narrowing = {}): Promise<NetworkView> {
   const a = narrowAnalysis(await analyse(db, id, nowNs), narrowing);
   const findings = a.analysis.findings.filter((f) => NETWORK_FINDINGS.has(f.kind));
@@ -445,11 +460,7 @@ export async function investigationNetwork(db: Db, id: string, nowNs: bigint, na
       findingIds: findings.filter((f) => f.subject === d.key).map((f) => f.id),
       contactsNs: p.contacts.slice(0, MAX_CONTACTS).map((c) => c.startNs),
       intervalsMs: p.contacts.slice(1, MAX_CONTACTS).map((c, i) => Number(BigInt(c.startNs) - BigInt(p.contacts[i]!.startNs)) / 1e6),
-      prefixes: d.payloadEventIds
-        .map((eventId) => a.rows.get(eventId))
-        .filter((r): r is EvidenceRowInfo => r !== undefined && r.payloadHex !== '')
-        .slice(0, MAX_PREFIXES)
-        .map((r) => ({ tsNs: r.tsNs, ref: r.ref, bytes: r.bytes, hex: r.payloadHex, ascii: asciiOf(r.payloadHex) })),
+      prefixes: firstPrefixes(a.rows, d.payloadEventIds),
     };
   });
   return { window: a.window, destinations, findings };
