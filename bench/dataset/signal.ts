@@ -89,7 +89,7 @@ export async function generateSignal(db: Db, layout: Layout, log: (line: string)
     await upsertInvestigation(db, {
       id, title: 'io_uring_setup by uring_beacon in metrics-agent', status: 'open', trigger: 'auto', createdAtNs: createdAt, updatedAtNs: createdAt,
       createdBy: 'zoom policy', indicatorIds: [indicator.id], node, workload: indicator.workload, execId,
-      verdict: 'none', verdictBy: '', verdictAtNs: '0', verdictNote: '', rowVersion: '1',
+      rowVersion: '1',
     });
     directory.remember(zoomId, id);
     const events = beaconZoomEvents({

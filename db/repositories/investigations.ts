@@ -6,7 +6,9 @@ import { nsToClickHouse } from '../time';
 /**
  * Investigations (db/schema/zoom.ts): a ReplacingMergeTree keyed by id; every change is a new row
  * version, reads use FINAL. Created by the zoom service (an automatic zoom on an indicator, or an
- * analyst's manual order); the verdict fields are the investigation page's.
+ * analyst's manual order). Verdicts live in investigation_verdicts (investigationVerdicts.ts),
+ * not on this row: the zoom service rewrites rows from copies it read earlier, which would undo a
+ * verdict set in between. The row's own verdict columns (from migration 0005) are written empty.
  */
 
 export interface InvestigationRecord {
@@ -21,10 +23,6 @@ export interface InvestigationRecord {
   node: string;
   workload: string;
   execId: string;
-  verdict: 'none' | 'benign' | 'suspicious' | 'malicious';
-  verdictBy: string;
-  verdictAtNs: string;
-  verdictNote: string;
   rowVersion: string;
 }
 
@@ -44,10 +42,10 @@ export async function upsertInvestigation(db: Db, r: InvestigationRecord): Promi
         node: r.node,
         workload: r.workload,
         exec_id: r.execId,
-        verdict: r.verdict,
-        verdict_by: r.verdictBy,
-        verdict_at: r.verdictAtNs,
-        verdict_note: r.verdictNote,
+        verdict: 'none',
+        verdict_by: '',
+        verdict_at: '0',
+        verdict_note: '',
         row_version: r.rowVersion,
       },
     ],
@@ -58,8 +56,7 @@ export async function upsertInvestigation(db: Db, r: InvestigationRecord): Promi
 const COLUMNS = `id, title, toString(status) AS status, toString(trigger) AS trigger,
   toString(toUnixTimestamp64Nano(created_at)) AS createdAtNs, toString(toUnixTimestamp64Nano(updated_at)) AS updatedAtNs,
   created_by AS createdBy, indicator_ids AS indicatorIds, toString(node) AS node, workload, exec_id AS execId,
-  toString(verdict) AS verdict, verdict_by AS verdictBy, toString(toUnixTimestamp64Nano(verdict_at)) AS verdictAtNs,
-  verdict_note AS verdictNote, toString(row_version) AS rowVersion`;
+  toString(row_version) AS rowVersion`;
 
 export async function getInvestigation(db: Db, id: string): Promise<InvestigationRecord | null> {
   const rows = await selectRows<InvestigationRecord>(db, {

@@ -37,7 +37,7 @@ function investigation(id: string, node: string, execId: string, fields: Partial
   const at = nowNs().toString();
   return {
     id, title: `test ${id}`, status: 'open', trigger: 'auto', createdAtNs: at, updatedAtNs: at, createdBy: 'zoom policy',
-    indicatorIds: ['ind-1'], node, workload: 'cgroup/test', execId, verdict: 'none', verdictBy: '', verdictAtNs: '0', verdictNote: '', rowVersion: at,
+    indicatorIds: ['ind-1'], node, workload: 'cgroup/test', execId, rowVersion: at,
     ...fields,
   };
 }

@@ -155,10 +155,6 @@ export class ZoomAdoption implements ZoomInvestigationLookup {
         node: event.node,
         workload: '',
         execId,
-        verdict: 'none',
-        verdictBy: '',
-        verdictAtNs: '0',
-        verdictNote: '',
         rowVersion: at,
       });
     }

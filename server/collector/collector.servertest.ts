@@ -417,7 +417,7 @@ describe('collector units with zoom-in evidence', () => {
     // The zoom is this cockpit's: its investigation exists here (else the collector would adopt it).
     await upsertInvestigation(db, {
       id: INVESTIGATION, title: 'transport test', status: 'open', trigger: 'manual', createdAtNs: String(nowNs()), updatedAtNs: String(nowNs()), createdBy: 'test',
-      indicatorIds: [], node: 'fx-z', workload: '', execId: '', verdict: 'none', verdictBy: '', verdictAtNs: '0', verdictNote: '', rowVersion: '1',
+      indicatorIds: [], node: 'fx-z', workload: '', execId: '', rowVersion: '1',
     });
     const sensor = await startFixture(['--name', 'fx-z', '--events', '3000', '--per-tick', '100', '--tick-ms', '5', '--zoom', `${ZOOM}:${INVESTIGATION}`]);
     const failing = failingDb('after', (token) => firstSeqOf(token) > 1000, 'socket_events');

@@ -42,18 +42,8 @@ const NS_PER_S = 1_000_000_000n;
 /** Zooms and orders are kept 400 days: an investigation's are read over that span. */
 const ZOOM_LOOKBACK_NS = 400n * 86_400n * NS_PER_S;
 
-export interface InvestigationSummaryView {
-  id: string;
-  title: string;
-  status: 'open' | 'closed';
-  trigger: 'manual' | 'auto';
-  createdAtNs: string;
-  updatedAtNs: string;
-  createdBy: string;
-  indicatorIds: string[];
-  node: string;
-  workload: string;
-  execId: string;
+/** An investigation as the API lists it: its stored record (without the row version) and its zoom counts. */
+export interface InvestigationSummaryView extends Omit<InvestigationRecord, 'rowVersion'> {
   zooms: number;
   activeZooms: number;
 }
@@ -172,21 +162,8 @@ export { InvestigationNotFoundError, NotFoundError } from './errors';
 // --- list and get ---------------------------------------------------------------------------------
 
 function summaryOf(r: InvestigationRecord, zooms: { zooms: number; active: number } | undefined): InvestigationSummaryView {
-  return {
-    id: r.id,
-    title: r.title,
-    status: r.status,
-    trigger: r.trigger,
-    createdAtNs: r.createdAtNs,
-    updatedAtNs: r.updatedAtNs,
-    createdBy: r.createdBy,
-    indicatorIds: r.indicatorIds,
-    node: r.node,
-    workload: r.workload,
-    execId: r.execId,
-    zooms: zooms?.zooms ?? 0,
-    activeZooms: zooms?.active ?? 0,
-  };
+  const { rowVersion: _version, ...record } = r;
+  return { ...record, zooms: zooms?.zooms ?? 0, activeZooms: zooms?.active ?? 0 };
 }
 
 export async function listInvestigationViews(

@@ -180,10 +180,6 @@ export class ZoomService {
           node,
           workload: '',
           execId,
-          verdict: 'none',
-          verdictBy: '',
-          verdictAtNs: '0',
-          verdictNote: '',
           rowVersion: this.version(),
         };
     await upsertInvestigation(db, investigation);
@@ -333,10 +329,6 @@ export class ZoomService {
       node: indicator.node,
       workload: indicator.workload,
       execId: indicator.execId,
-      verdict: 'none',
-      verdictBy: '',
-      verdictAtNs: '0',
-      verdictNote: '',
       rowVersion: this.version(),
     };
     await upsertInvestigation(db, record);
