@@ -32,4 +32,3 @@ export type TimeChartOption = ComposeOption<
   | BrushComponentOption
   | MarkLineComponentOption
 >;
-export { init, type ECharts } from 'echarts/core';
