@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rowBinaryEncoder } from './encoding';
-import { RowBinaryReader } from './query';
+import { RowBinaryReader, rowBinaryEncoder } from './encoding';
 import type { TableDef } from './schema/types';
 
 // The reader against the ingest path's own RowBinary encoder (db/encoding.ts): what one writes,

@@ -29,7 +29,7 @@ export async function selectRows<T>(
 }
 
 /**
- * Rows in ClickHouse's RowBinary format, not decoded (read them with RowBinaryReader, in the order
+ * Rows in ClickHouse's RowBinary format, not decoded (read them with RowBinaryReader from ./encoding, in the order
  * the SELECT names its columns): for reads of tens of thousands of rows, where parsing JSON and
  * building an object per row with every value as text would cost more than the query itself.
  */
@@ -45,105 +45,6 @@ export async function selectRowBinary(
   const chunks: Buffer[] = [];
   for await (const chunk of result.stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-}
-
-const TWO_32 = 4294967296;
-/** Below 2^21 in the high word, a 64-bit integer is exact as a double (< 2^53). */
-const EXACT_HIGH = 0x200000;
-
-/**
- * Reads RowBinary values in sequence (little endian; strings and arrays prefixed with their
- * length as a LEB128 varint). 64-bit integers come back as decimal strings, like selectRows'.
- * Enum8 columns are Int8 numbers (map them with the enum's names); a DateTime64 is best selected
- * as `toUnixTimestamp64Nano(…)` and read with i64.
- */
-export class RowBinaryReader {
-  pos = 0;
-
-  constructor(readonly buf: Buffer) {}
-
-  /** Every byte read. */
-  get done(): boolean {
-    return this.pos >= this.buf.length;
-  }
-
-  private need(bytes: number): number {
-    const at = this.pos;
-    if (at + bytes > this.buf.length) throw new RangeError(`RowBinary: ${bytes} bytes wanted at ${at}, ${this.buf.length - at} left`);
-    this.pos = at + bytes;
-    return at;
-  }
-
-  u8(): number {
-    return this.buf[this.need(1)]!;
-  }
-
-  bool(): boolean {
-    return this.u8() !== 0;
-  }
-
-  i8(): number {
-    return this.buf.readInt8(this.need(1));
-  }
-
-  u16(): number {
-    return this.buf.readUInt16LE(this.need(2));
-  }
-
-  u32(): number {
-    return this.buf.readUInt32LE(this.need(4));
-  }
-
-  i32(): number {
-    return this.buf.readInt32LE(this.need(4));
-  }
-
-  /** UInt64 as a decimal string. */
-  u64(): string {
-    const at = this.need(8);
-    const high = this.buf.readUInt32LE(at + 4);
-    return high < EXACT_HIGH ? String(high * TWO_32 + this.buf.readUInt32LE(at)) : this.buf.readBigUInt64LE(at).toString();
-  }
-
-  /** Int64 as a decimal string. */
-  i64(): string {
-    const at = this.need(8);
-    const high = this.buf.readInt32LE(at + 4);
-    return high >= -EXACT_HIGH && high < EXACT_HIGH ? String(high * TWO_32 + this.buf.readUInt32LE(at)) : this.buf.readBigInt64LE(at).toString();
-  }
-
-  /** A LEB128 length (strings, arrays). */
-  varint(): number {
-    let value = 0;
-    let scale = 1;
-    for (;;) {
-      const b = this.u8();
-      value += (b & 0x7f) * scale;
-      if (b < 0x80) return value;
-      scale *= 128;
-      if (scale > 2 ** 49) throw new RangeError('RowBinary: length varint too long');
-    }
-  }
-
-  string(): string {
-    const length = this.varint();
-    const at = this.need(length);
-    return length === 0 ? '' : this.buf.toString('utf8', at, at + length);
-  }
-
-  /** Array(UInt8) as its bytes: a view into the buffer read (no copy). */
-  bytes(): Uint8Array {
-    const length = this.varint();
-    const at = this.need(length);
-    return new Uint8Array(this.buf.buffer, this.buf.byteOffset + at, length);
-  }
-
-  strings(): string[] {
-    const n = this.varint();
-    const out: string[] = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.string();
-    return out;
-  }
 }
 
 /** Rows of one table, encoded and ready to insert (see prepareInsert). */

@@ -1,6 +1,6 @@
 import type { Db } from '../client';
-import type { CanonicalRow } from '../encoding';
-import { RowBinaryReader, selectRowBinary, selectRows } from '../query';
+import { RowBinaryReader, type CanonicalRow } from '../encoding';
+import { selectRowBinary, selectRows } from '../query';
 import { nsToClickHouse } from '../time';
 import { ProbeSet, ZoomStatus, type Event, type Zoom } from '../../sensor/gen/soc/sensor/v1/sensor';
 
