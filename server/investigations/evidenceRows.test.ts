@@ -28,11 +28,11 @@ describe('evidence row index', () => {
     const rows = evidenceRows(stored);
     expect(rows.get('z-ab-1:1')).toEqual({
       ref: expect.stringMatching(/^u-/), table: 'io_uring_ops', tsNs: base(1).tsNs, execId: base(1).execId,
-      summary: 'io_uring READ /run/secrets/token · 28 B', bytes: 28, payloadHex: '6579',
+      summary: 'io_uring READ /run/secrets/token · 28 B', bytes: 28, payloadHex: '6579', payloadAscii: 'ey',
     });
     expect(decodeRef(rows.get('z-ab-1:1')!.ref)).toEqual({ table: 'io_uring_ops', tsNs: base(1).tsNs, zoomId: 'z-ab-1', seq: '1' });
     expect(rows.get('z-ab-1:2')).toMatchObject({ summary: 'io_uring CONNECT 10.0.3.7:4444 → error -111', bytes: 0, payloadHex: '' });
-    expect(rows.get('z-ab-1:3')).toMatchObject({ table: 'socket_events', summary: 'send 10.0.3.7:4444/tcp · 17 B (io_uring)', bytes: 17, payloadHex: '000D42FF' });
+    expect(rows.get('z-ab-1:3')).toMatchObject({ table: 'socket_events', summary: 'send 10.0.3.7:4444/tcp · 17 B (io_uring)', bytes: 17, payloadHex: '000D42FF', payloadAscii: '..B.' });
     expect(rows.get('z-ab-1:4')).toMatchObject({ table: 'file_accesses', summary: 'open /etc/hostname', payloadHex: '' });
     expect(rows.get('z-ab-1:5')).toMatchObject({ table: 'code_fingerprints', summary: 'shared object /opt/beacon (unknown language, build id feed)' });
     expect(rows.get('z-ab-1:6')).toBeUndefined();

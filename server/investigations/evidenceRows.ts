@@ -17,11 +17,14 @@ export interface EvidenceRowInfo {
   bytes: number;
   /** captured payload prefix (hex, upper case), '' when none */
   payloadHex: string;
+  /** the same prefix as ASCII, '.' for every byte that is not printable */
+  payloadAscii: string;
 }
 
 const num = (v: string) => (Number.isFinite(Number(v)) ? Number(v) : 0);
 const withBytes = (text: string, bytes: number) => (bytes > 0 ? `${text} · ${bytes} B` : text);
 const hexOf = (payload: Uint8Array) => Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('hex').toUpperCase();
+const asciiOf = (payload: Uint8Array) => String.fromCharCode(...Array.from(payload, (b) => (b >= 0x20 && b < 0x7f ? b : 0x2e)));
 
 type Stored =
   | { table: 'io_uring_ops'; row: StoredEvidence['ioUring'][number] }
@@ -30,33 +33,34 @@ type Stored =
   | { table: 'code_fingerprints'; row: StoredEvidence['code'][number] };
 
 function infoOf({ table, row: r }: Stored): EvidenceRowInfo {
-  const info = (summary: string, bytes: number, payloadHex: string): EvidenceRowInfo => ({
+  const info = (summary: string, bytes: number, payload?: Uint8Array): EvidenceRowInfo => ({
     ref: evidenceRef(table, r),
     table,
     tsNs: r.tsNs,
     execId: r.execId,
     summary,
     bytes,
-    payloadHex,
+    payloadHex: payload ? hexOf(payload) : '',
+    payloadAscii: payload ? asciiOf(payload) : '',
   });
   switch (table) {
     case 'io_uring_ops': {
       const o = r as StoredEvidence['ioUring'][number];
       const target = o.path || (o.address ? `${o.address}:${o.port}` : `fd ${o.fd}`);
       const result = o.result.startsWith('-') ? ` → error ${o.result}` : '';
-      return info(withBytes(`io_uring ${o.opcode} ${target}`, num(o.bytes)) + result, num(o.bytes), hexOf(o.payload));
+      return info(withBytes(`io_uring ${o.opcode} ${target}`, num(o.bytes)) + result, num(o.bytes), o.payload);
     }
     case 'socket_events': {
       const s = r as StoredEvidence['sockets'][number];
-      return info(withBytes(`${s.op} ${s.address}:${s.port}/${s.protocol}`, num(s.bytes)) + (s.via === 'io_uring' ? ' (io_uring)' : ''), num(s.bytes), hexOf(s.payload));
+      return info(withBytes(`${s.op} ${s.address}:${s.port}/${s.protocol}`, num(s.bytes)) + (s.via === 'io_uring' ? ' (io_uring)' : ''), num(s.bytes), s.payload);
     }
     case 'file_accesses': {
       const f = r as StoredEvidence['files'][number];
-      return info(withBytes(`${f.op} ${f.path}`, num(f.bytes)) + (f.via === 'io_uring' ? ' (io_uring)' : ''), num(f.bytes), '');
+      return info(withBytes(`${f.op} ${f.path}`, num(f.bytes)) + (f.via === 'io_uring' ? ' (io_uring)' : ''), num(f.bytes));
     }
     case 'code_fingerprints': {
       const c = r as StoredEvidence['code'][number];
-      return info(`${c.kind.replace('_', ' ')} ${c.path} (${c.language || 'unknown language'}${c.buildId ? `, build id ${c.buildId}` : ''})`, 0, '');
+      return info(`${c.kind.replace('_', ' ')} ${c.path} (${c.language || 'unknown language'}${c.buildId ? `, build id ${c.buildId}` : ''})`, 0);
     }
   }
 }

@@ -388,15 +388,6 @@ const MAX_CONTACTS = 1000;
 /** Payload prefixes kept per destination (the first ones). */
 const MAX_PREFIXES = 32;
 
-function asciiOf(hex: string): string {
-  let out = '';
-  for (let i = 0; i + 1 < hex.length; i += 2) {
-    const b = parseInt(hex.slice(i, i + 2), 16);
-    out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
-  }
-  return out;
-}
-
 /** The first MAX_PREFIXES rows among `eventIds` that carry a payload prefix (only those are described). */
 function firstPrefixes(rows: EvidenceRowIndex, eventIds: readonly string[]): PayloadPrefixView[] {
   const out: PayloadPrefixView[] = [];
@@ -404,7 +395,7 @@ function firstPrefixes(rows: EvidenceRowIndex, eventIds: readonly string[]): Pay
     if (out.length >= MAX_PREFIXES) break;
     if (!rows.hasPayload(eventId)) continue;
     const r: EvidenceRowInfo = rows.get(eventId)!;
-    out.push({ tsNs: r.tsNs, ref: r.ref, bytes: r.bytes, hex: r.payloadHex, ascii: asciiOf(r.payloadHex) });
+    out.push({ tsNs: r.tsNs, ref: r.ref, bytes: r.bytes, hex: r.payloadHex, ascii: r.payloadAscii });
   }
   return out;
 }
