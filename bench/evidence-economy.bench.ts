@@ -2,7 +2,7 @@
  * Evidence economy: what the cockpit stores for a workload with one attack, targeted zoom-in vs a
  * full capture of the same period.
  *
- *   npx tsx bench/evidence-economy.bench.ts [--seconds 120] [--attack-at 20] [--frames 30] [--traffic-interval-ms 200]
+ *   npx tsx bench/evidence-economy.bench.ts [--seconds 120] [--attack-at 20] [--frames 30] [--traffic-interval-ms 200] [--parallel]
  *
  * Needs root (or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN), `make -C sensor` (test programs) and gcc.
  * Real parts only: the sensor CLI (live eBPF, mTLS), the collector, embedded chDB, the zoom service
@@ -75,6 +75,11 @@ const FRAMES = Number(arg('frames', '30'));
 /** the victim's steady traffic: one request every this many ms (the full capture grows with it; always-on data does not) */
 const TRAFFIC_MS = Number(arg('traffic-interval-ms', '200'));
 const PHASE = arg('phase', '');
+/** Both phases at once (each still in its own process, sensor, cgroup and chDB): an hour-long run takes one hour, not two. */
+const PARALLEL = process.argv.includes('--parallel');
+/** Zoom TTLs and the workload's processes must outlive the period (an hour-long run included). */
+const MAX_TTL_S = Math.max(3600, SECONDS + 120);
+const PROCESS_TIMEOUT_MS = (MAX_TTL_S + 600) * 1000;
 /** When storage is measured the first time (s): the slope to the end excludes the attack. */
 const MID = Number(arg('mid', String(Math.max(ATTACK_AT + FRAMES + 10, Math.ceil(SECONDS / 2)))));
 if (!(MID > ATTACK_AT + FRAMES && MID < SECONDS)) throw new Error(`--mid ${MID} must lie after the attack (${ATTACK_AT + FRAMES} s) and before the end (${SECONDS} s)`);
@@ -106,7 +111,7 @@ interface PhaseResult extends Sizes {
 /** The cockpit's policy for the full capture: room for every event of the period (the sensor's flags match). */
 // No automatic zooms here: the cgroup zoom already covers every process, and a second zoom on the
 // attacker would take its evidence under another zoom id.
-const FULL_POLICY: ZoomPolicy = { ...DEFAULT_ZOOM_POLICY, auto: false, maxTtlSeconds: 3600, maxEvents: 10_000_000, maxEventsPerSecond: 200_000 };
+const FULL_POLICY: ZoomPolicy = { ...DEFAULT_ZOOM_POLICY, auto: false, maxTtlSeconds: MAX_TTL_S, maxEvents: 10_000_000, maxEventsPerSecond: 200_000 };
 
 async function runPhase(phase: 'targeted' | 'full'): Promise<PhaseResult> {
   const probe = probeKernel();
@@ -125,7 +130,7 @@ async function runPhase(phase: 'targeted' | 'full'): Promise<PhaseResult> {
   const sensor = await startSensorProcess({
     kind: 'cli',
     runner: 'node',
-    args: ['--listen', `localhost:${port}`, '--name', SENSOR, '--scope-cgroup', cgroups.path('app'), '--zoom-max-ttl-s', '3600', '--zoom-max-events', '10000000', '--zoom-max-rate', '200000'],
+    args: ['--listen', `localhost:${port}`, '--name', SENSOR, '--scope-cgroup', cgroups.path('app'), '--zoom-max-ttl-s', String(MAX_TTL_S), '--zoom-max-events', '10000000', '--zoom-max-rate', '200000'],
     env: certs.sensorEnv,
   });
   const policy = phase === 'full' ? FULL_POLICY : DEFAULT_ZOOM_POLICY;
@@ -164,9 +169,9 @@ async function runPhase(phase: 'targeted' | 'full'): Promise<PhaseResult> {
     }
     const env = `VICTIM_PORT=${victimPort} VICTIM_DATA=${q(inventory)} VICTIM_RELEASE=1.0 TRAFFIC_INTERVAL_MS=${TRAFFIC_MS}`;
     const background = [
-      launcher.run(['sh', '-c', `echo $$ > ${q(cgroups.procs('app'))} && ${env} exec ${q(process.execPath)} ${q(path.join(VICTIM, 'server.mjs'))}`], { timeoutMs: 3_600_000 }),
-      launcher.run(['sh', '-c', `echo $$ > ${q(cgroups.procs('app'))} && sleep 1 && ${env} exec ${q(process.execPath)} ${q(path.join(VICTIM, 'traffic.mjs'))}`], { timeoutMs: 3_600_000 }),
-      launcher.run(inCgroup(['sh', '-c', 'while :; do date > /dev/null; sleep 5; done']), { timeoutMs: 3_600_000 }),
+      launcher.run(['sh', '-c', `echo $$ > ${q(cgroups.procs('app'))} && ${env} exec ${q(process.execPath)} ${q(path.join(VICTIM, 'server.mjs'))}`], { timeoutMs: PROCESS_TIMEOUT_MS }),
+      launcher.run(['sh', '-c', `echo $$ > ${q(cgroups.procs('app'))} && sleep 1 && ${env} exec ${q(process.execPath)} ${q(path.join(VICTIM, 'traffic.mjs'))}`], { timeoutMs: PROCESS_TIMEOUT_MS }),
+      launcher.run(inCgroup(['sh', '-c', 'while :; do date > /dev/null; sleep 5; done']), { timeoutMs: PROCESS_TIMEOUT_MS }),
     ];
     for (const b of background) {
       b.done.catch(() => undefined);
@@ -176,7 +181,7 @@ async function runPhase(phase: 'targeted' | 'full'): Promise<PhaseResult> {
     await sleep(Math.max(0, started + ATTACK_AT * 1000 - Date.now()));
     const beacon = launcher.run(
       inCgroup([BEACON, '--wait', '--open', tokenPath, '--connect', `127.0.0.1:${c2Port}`, '--frames', String(FRAMES), '--interval-ms', '1000', '--payload', 'exfil', '--dlopen', modulePath, '--dlopen-after', '2']),
-      { hold: true, timeoutMs: 3_600_000 },
+      { hold: true, timeoutMs: PROCESS_TIMEOUT_MS },
     );
     const beaconPid = await beacon.pid;
     pids.push(beaconPid);
@@ -302,7 +307,7 @@ function kill(pid: number): void {
   }
 }
 
-/** Each phase in a process of its own (chDB: one engine per process), one after the other. */
+/** Each phase in a process of its own (chDB: one engine per process), one after the other unless --parallel. */
 function runChild(phase: 'targeted' | 'full'): Promise<PhaseResult> {
   const tsx = path.join(ROOT, 'node_modules/.bin/tsx');
   const child = spawn(tsx, [import.meta.filename, '--phase', phase, '--seconds', String(SECONDS), '--mid', String(MID), '--attack-at', String(ATTACK_AT), '--frames', String(FRAMES), '--traffic-interval-ms', String(TRAFFIC_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -322,14 +327,15 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(await runPhase(PHASE)));
     return;
   }
-  const targeted = await runChild('targeted');
-  const full = await runChild('full');
+  const [targeted, full] = PARALLEL ? await Promise.all([runChild('targeted'), runChild('full')]) : [await runChild('targeted'), await runChild('full')];
   const steps = targeted.attack;
   const windowsPerHour = Math.ceil(3_600_000 / DEFAULT_FACT_FOLD.windowMs);
   const hours = (p: PhaseResult) => {
     const disk = hourOf(p, 'bytesOnDisk');
-    // Each further fold window of the hour may store the workload's facts again.
-    const bound = disk.hour + (p.tables.facts?.bytesOnDisk ?? 0) * Math.max(0, windowsPerHour - 1);
+    // Each fold window that starts after the measured period may store the workload's facts again
+    // (none for an hour-long run: its windows are all measured).
+    const windowsLeft = Math.max(0, windowsPerHour - Math.ceil((p.seconds * 1000) / DEFAULT_FACT_FOLD.windowMs));
+    const bound = disk.hour + (p.tables.facts?.bytesOnDisk ?? 0) * windowsLeft;
     return { bytesOnDisk: disk, compressedBytes: hourOf(p, 'compressedBytes'), rows: hourOf(p, 'rows'), hourBoundBytesOnDisk: bound };
   };
   const th = hours(targeted);

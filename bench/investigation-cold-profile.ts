@@ -19,7 +19,7 @@ import { parseExecId } from '../db/ids';
 import { analyzeInvestigation, createFileClassifier } from '../server/analyzers';
 import { toInvestigationEvidence } from '../server/investigations/evidence';
 import { evidenceRows } from '../server/investigations/evidenceRows';
-import { investigationScope } from '../server/investigations/service';
+import { investigationScope } from '../server/investigations/analysis';
 import { getServiceMap } from '../server/investigations/serviceMap';
 import { DEFAULT_DATASET_PATH, MANIFEST } from './dataset/manifest';
 

@@ -161,6 +161,25 @@ export async function loadZoomInvestigations(db: Db, sinceNs: string): Promise<M
   return new Map(rows.map((r) => [r.zoomId, r.investigationId]));
 }
 
+/**
+ * Investigations whose last zoom ended in (from, to], oldest end first: its end state, or — for a
+ * zoom whose end state never arrived — its expiry (what the analysis keeper stores analyses for).
+ */
+export async function investigationsWithZoomsEnded(db: Db, query: { fromNs: string; toNs: string; limit: number }): Promise<Array<{ investigationId: string; endedNs: string }>> {
+  return selectRows<{ investigationId: string; endedNs: string }>(db, {
+    sql: `SELECT investigation_id AS investigationId, max(if(toUnixTimestamp64Nano(ended_at) > 0, ended_at, expires_at)) AS settled,
+            toString(toUnixTimestamp64Nano(settled)) AS endedNs
+          FROM zooms FINAL
+          WHERE ordered_at <= {to:DateTime64(9, 'UTC')} AND investigation_id != ''
+          GROUP BY investigation_id
+          HAVING settled > {from:DateTime64(9, 'UTC')} AND settled <= {to:DateTime64(9, 'UTC')}
+          ORDER BY settled
+          LIMIT {limit:UInt32}`,
+    params: { from: nsToClickHouse(query.fromNs), to: nsToClickHouse(query.toNs), limit: query.limit },
+    tag: 'zooms.ended',
+  });
+}
+
 const ORDER_COLUMNS = `order_id AS orderId, toString(toUnixTimestamp64Nano(ts)) AS tsNs, toString(trigger) AS trigger,
   toString(actor_type) AS actorType, actor_id AS actorId, actor_name AS actorName, toString(actor_role) AS actorRole, reason,
   indicator_id AS indicatorId, investigation_id AS investigationId, toString(sensor) AS sensor, toString(node) AS node,

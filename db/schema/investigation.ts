@@ -58,6 +58,34 @@ export const investigationNotes = byInvestigation('investigation_notes', "Analys
 
 export const INVESTIGATION_PAGE_TABLES: readonly TableDef[] = [investigationVerdicts, investigationNotes];
 
+/**
+ * The analysis of an investigation whose zooms ended (migration 0008): every analysis view of the
+ * page (findings, network, files, code, evidence tree) as JSON, computed once from evidence that no
+ * longer changes, so a first view reads one row instead of analysing up to a zoom's whole budget
+ * of rows. `evidence_key` names what it was computed from (server/investigations/storedAnalysis.ts:
+ * the investigation's row version, evidence range and rows per table, the analyzers' format and
+ * configuration); a reader uses it only when the key is the one it computes now. One row per
+ * investigation is kept (the newest computation), for as long as the evidence it describes.
+ */
+export const investigationAnalyses: TableDef = {
+  name: 'investigation_analyses',
+  comment: 'Stored analysis views of investigations whose zooms ended (newest per investigation)',
+  columns: [
+    { name: 'investigation_id', type: 'String' },
+    { name: 'evidence_key', type: 'String' },
+    { name: 'computed_at', type: NS },
+    { name: 'compute_ms', type: 'UInt32', comment: 'how long the analysis took when it was stored' },
+    { name: 'evidence_rows', type: 'UInt64', comment: 'evidence rows it was computed from' },
+    { name: 'views', type: 'String', extra: 'CODEC(ZSTD(3))' },
+  ],
+  engine: 'ReplacingMergeTree',
+  versionColumn: 'computed_at',
+  orderBy: 'investigation_id',
+  ttl: 'toDateTime(computed_at) + INTERVAL 90 DAY',
+  settings: DEDUP_WINDOW,
+  shardingKey: INVESTIGATION_SHARD,
+};
+
 /** investigations as migrations 0005 and 0006 left it (the verdict enum changed). */
 export const investigationsCurrent: TableDef = {
   ...investigations,

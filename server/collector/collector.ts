@@ -8,6 +8,7 @@ import { ownImageMatcher, readOwnProcess } from '../detection/own';
 import { storageStore } from '../detection/store';
 import type { FactFoldOptions } from './factFold';
 import { SensorLink, type SensorLinkState } from './link';
+import { startAnalysisKeeper } from '../investigations/analysisKeeper';
 import { registerLinkControls } from '../zoom/control';
 import { getZoomDirectory, type ZoomDirectory } from '../zoom/directory';
 import { getZoomService, type ZoomService } from '../zoom/service';
@@ -61,6 +62,11 @@ export interface StartCollectorOptions {
   zoomDirectory?: ZoomDirectory;
   /** See SensorLinkOptions.adoptionGraceMs (zooms of a replayed recording). */
   adoptionGraceMs?: number;
+  /**
+   * The analysis keeper (server/investigations/analysisKeeper.ts): stores each investigation's
+   * analysis once its zooms ended (default: on, every 10 s); false: first views compute it.
+   */
+  analysisKeeper?: false | { intervalMs?: number };
   logger?: Logger;
 }
 
@@ -69,6 +75,7 @@ interface Collector {
   detector: Detector | null;
   startedAt: string;
   unregister: () => void;
+  stopKeeper: (() => Promise<void>) | null;
 }
 
 const GLOBAL_KEY = Symbol.for('soc.cockpit.collector');
@@ -151,7 +158,9 @@ export function startCollector(options: StartCollectorOptions = {}): void {
   );
   // Zoom orders and cancels travel over these links (server/zoom/control.ts).
   const unregister = registerLinkControls(links);
-  g[GLOBAL_KEY] = { links, detector, startedAt: new Date().toISOString(), unregister };
+  const stopKeeper =
+    options.analysisKeeper === false ? null : startAnalysisKeeper({ db, log: options.logger ?? createLogger('analysis-keeper'), intervalMs: options.analysisKeeper?.intervalMs });
+  g[GLOBAL_KEY] = { links, detector, startedAt: new Date().toISOString(), unregister, stopKeeper };
   // Loads its state in the background; units stored meanwhile wait in its queue.
   detector?.start().catch((err: unknown) => log.warn('detector not started yet', { error: (err as Error).message }));
   for (const link of links) link.start();
@@ -165,6 +174,7 @@ export async function stopCollector(): Promise<void> {
   if (!collector) return;
   delete g[GLOBAL_KEY];
   collector.unregister();
+  await collector.stopKeeper?.();
   await Promise.all(collector.links.map((link) => link.stop()));
   await collector.detector?.stop();
 }

@@ -6,7 +6,7 @@ import { laneBuckets, sensorsOfNode, type LaneBucket, type LaneQuery, type LaneS
 import type { ZoomView } from '../zoom/views';
 import { InvestigationNotFoundError } from './errors';
 import { encodeRef, type RefTable } from './refs';
-import { investigationScope, type Narrowing } from './service';
+import { investigationScope, type Narrowing } from './analysis';
 
 /**
  * The investigation timeline: one lane per kind of activity, over one time range shared by every

@@ -1,6 +1,6 @@
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { TRPCError } from '@trpc/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Db } from '../../../db/client';
 import { upsertIndicators, type IndicatorRecord } from '../../../db/repositories/indicators';
 import { storeEventBatch } from '../../../db/repositories/sensorStream';
@@ -10,7 +10,11 @@ import { FactKind, FactVia, type Event } from '../../../sensor/gen/soc/sensor/v1
 import { emptyFact } from '../../../sensor/src/kernel/decode';
 import { silentLogger } from '../../../sensor/src/log';
 import type { Role } from '../../auth/roles';
+import { forgetAnalyses } from '../../investigations/analysis';
+import { storeSettledAnalyses } from '../../investigations/analysisKeeper';
 import { encodeRef } from '../../investigations/refs';
+import { analysisViews, storeAnalysis } from '../../investigations/storedAnalysis';
+import { latestInvestigationAnalysis } from '../../../db/repositories/investigationAnalyses';
 import { ZoomDirectory } from '../../zoom/directory';
 import { DEFAULT_ZOOM_POLICY } from '../../zoom/policy';
 import { ZoomService } from '../../zoom/service';
@@ -56,6 +60,7 @@ const api = (role: Role) => createCaller(testContext({ db, as: role, zooms: serv
 let id = '';
 let zoomId = '';
 let zoomT0 = 0n;
+let zoomEvents: Event[] = [];
 
 function fact(atMs: number, name: string, kind: FactKind): Event {
   return {
@@ -119,6 +124,7 @@ beforeAll(async () => {
     tokenPath: TOKEN, token: TOKEN_TEXT, binary: BEACON, destination: { address: '10.0.3.7', port: 4444 }, frames: 6, intervalMs: 1000, payload: PAYLOAD,
   });
   await storeEventBatch(db, eventBatch(SENSOR, 'e1', 15, events), NOW, directory);
+  zoomEvents = events;
 });
 
 afterAll(async () => {
@@ -366,5 +372,83 @@ describe('investigations.setVerdict and addNote', () => {
   it('migration 0006 left investigations.verdict as none | benign | malicious | inconclusive', async () => {
     const [column] = await selectRows<{ type: string }>(db, { sql: "SELECT type FROM system.columns WHERE database = currentDatabase() AND table = 'investigations' AND name = 'verdict'", tag: 'test' });
     expect(column!.type).toBe("Enum8('none' = 0, 'benign' = 1, 'malicious' = 3, 'inconclusive' = 4)");
+  });
+});
+
+describe('stored analyses: an ended investigation is analysed once, and first views read it', () => {
+  // The zoom ended at 6.1 s after its start; evidence is settled 10 s later.
+  const settled = () => BigInt(at(60_000));
+  const storedRows = () => selectRows<{ n: string }>(db, { sql: 'SELECT toString(count()) AS n FROM investigation_analyses WHERE investigation_id = {id:String}', params: { id }, tag: 'test' });
+
+  it('stores nothing while the zoom runs or its evidence may still arrive', async () => {
+    expect((await storeAnalysis(db, id, BigInt(at(3000)))).outcome).toBe('unsettled');
+    expect((await storeAnalysis(db, id, BigInt(at(12_000)))).outcome).toBe('unsettled'); // ended 5.9 s ago
+    expect(await storedRows()).toEqual([{ n: '0' }]);
+  });
+
+  it('the keeper finds the investigation by its zoom end and stores its analysis once', async () => {
+    const range = { fromNs: at(0), toNs: at(30_000) };
+    const pass = await storeSettledAnalyses(db, range, settled());
+    expect(pass.results.map((r) => [r.investigationId, r.endedNs, r.outcome, r.evidenceRows])).toEqual([[id, at(6100), 'stored', 10 + 8 + 3 + 1]]);
+    // A second pass (another cockpit, a restart) finds it current: nothing stored again.
+    expect((await storeSettledAnalyses(db, range, settled())).results.map((r) => r.outcome)).toEqual(['current']);
+    expect(await storedRows()).toEqual([{ n: '1' }]);
+    // A zoom end outside the range is not looked at.
+    expect((await storeSettledAnalyses(db, { fromNs: at(6100), toNs: at(30_000) }, settled())).results).toEqual([]);
+  });
+
+  it('a first view reads the stored analysis: the same views the analysis gives', async () => {
+    forgetAnalyses(db);
+    const first = await analysisViews(db, id, settled());
+    expect(first.source).toBe('stored');
+    forgetAnalyses(db);
+    // What the analysis of the evidence gives now (the stored row is ignored for a moment by
+    // asking for a narrowing that covers everything: the analysis path).
+    const everything = { id, from: at(-10_000), to: at(60_000) };
+    const viewer = createCaller(testContext({ db, as: 'viewer', zooms: service, nowNs: settled() }));
+    const [network, files, code] = await Promise.all([viewer.investigations.network(everything), viewer.investigations.files(everything), viewer.investigations.code(everything)]);
+    expect(first.views.network.destinations).toEqual(network.destinations);
+    expect(first.views.files).toEqual(files);
+    expect(first.views.code).toEqual(code);
+    expect(first.views.network.destinations[0]).toMatchObject({ address: '10.0.3.7', port: 4444, contacts: 6, intervalMedianMs: 1000, payloadFormat: 'length_prefixed' });
+    // The procedures answer from it.
+    forgetAnalyses(db);
+    const tree = await viewer.investigations.evidenceTree({ id });
+    expect(tree.findings.map((f) => f.kind).sort()).toEqual(['beaconing', 'io_uring_usage', 'network_destination', 'payload_format', 'sensitive_file']);
+    expect((await viewer.investigations.get({ id })).findings).toEqual(first.views.findings);
+  });
+
+  it('a late evidence row changes the key: the stored analysis is not served but analysed again and stored anew', async () => {
+    const before = (await latestInvestigationAnalysis(db, id))!;
+    // One more read of the token, stored after the analysis (a unit that arrived late).
+    const read = zoomEvents.find((e) => e.body?.$case === 'fileAccess' && e.body.value.bytes !== '0')!;
+    await storeEventBatch(db, eventBatch(SENSOR, 'e1', 15 + zoomEvents.length, [{ ...read, tsNs: at(5000) }]), NOW, directory);
+    forgetAnalyses(db);
+    const v = await analysisViews(db, id, settled());
+    expect(v.source).toBe('computed');
+    expect(v.views.files.files.find((f) => f.op === 'read' && f.path === TOKEN)).toMatchObject({ count: 2, bytes: 2 * TOKEN_TEXT.length });
+    const outcome = (await storeAnalysis(db, id, settled())).outcome;
+    expect(['stored', 'current']).toContain(outcome); // 'current' when the view's background write came first
+    const after = (await latestInvestigationAnalysis(db, id))!;
+    expect(after.evidenceKey).not.toBe(before.evidenceKey);
+    expect(after.evidenceRows).toBe('23');
+    forgetAnalyses(db);
+    expect((await analysisViews(db, id, settled())).source).toBe('stored');
+  });
+
+  it('a stored analysis that cannot be read back is ignored: analysed again from the evidence, nothing lost', async () => {
+    const current = (await latestInvestigationAnalysis(db, id))!;
+    await db.client.command({ query: 'ALTER TABLE investigation_analyses DELETE WHERE investigation_id = {id:String} SETTINGS mutations_sync = 2', query_params: { id } });
+    await db.client.command({
+      query: `INSERT INTO investigation_analyses (investigation_id, evidence_key, computed_at, compute_ms, evidence_rows, views)
+              VALUES ({id:String}, {key:String}, now64(9), 1, 23, '{"findings": [trunc')`,
+      query_params: { id, key: current.evidenceKey },
+    });
+    forgetAnalyses(db);
+    const v = await analysisViews(db, id, BigInt(at(61_000)));
+    expect(v.source).toBe('computed');
+    expect(v.views.network.destinations[0]).toMatchObject({ contacts: 6, intervalMedianMs: 1000 });
+    // The view stored what it computed in the background: the unreadable row is replaced.
+    await vi.waitFor(async () => expect(JSON.parse((await latestInvestigationAnalysis(db, id))!.views)).toMatchObject({ findings: v.views.findings }), { timeout: 10_000 });
   });
 });
