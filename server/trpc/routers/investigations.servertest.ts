@@ -11,7 +11,7 @@ import { emptyFact } from '../../../sensor/src/kernel/decode';
 import { silentLogger } from '../../../sensor/src/log';
 import type { Role } from '../../auth/roles';
 import { forgetAnalyses } from '../../investigations/analysis';
-import { storeSettledAnalyses } from '../../investigations/analysisKeeper';
+import { startAnalysisKeeper, storeSettledAnalyses } from '../../investigations/analysisKeeper';
 import { encodeRef } from '../../investigations/refs';
 import { analysisViews, storeAnalysis } from '../../investigations/storedAnalysis';
 import { latestInvestigationAnalysis } from '../../../db/repositories/investigationAnalyses';
@@ -450,5 +450,20 @@ describe('stored analyses: an ended investigation is analysed once, and first vi
     expect(v.views.network.destinations[0]).toMatchObject({ contacts: 6, intervalMedianMs: 1000 });
     // The view stored what it computed in the background: the unreadable row is replaced.
     await vi.waitFor(async () => expect(JSON.parse((await latestInvestigationAnalysis(db, id))!.views)).toMatchObject({ findings: v.views.findings }), { timeout: 10_000 });
+  });
+
+  it('the keeper started beside the collector stores what ended while it was away, and stops cleanly', async () => {
+    await db.client.command({ query: 'ALTER TABLE investigation_analyses DELETE WHERE investigation_id = {id:String} SETTINGS mutations_sync = 2', query_params: { id } });
+    const logged: string[] = [];
+    const log = { ...silentLogger, info: (msg: string) => void logged.push(msg) };
+    const stop = startAnalysisKeeper({ db: async () => db, log, intervalMs: 20, now: () => BigInt(at(62_000)) });
+    try {
+      await vi.waitFor(async () => expect(await latestInvestigationAnalysis(db, id)).not.toBeNull(), { timeout: 10_000 });
+    } finally {
+      await stop();
+    }
+    expect(logged).toContain('investigation analysis stored');
+    forgetAnalyses(db);
+    expect((await analysisViews(db, id, BigInt(at(62_000)))).source).toBe('stored');
   });
 });
