@@ -70,9 +70,7 @@ export function InvestigationTable({ investigations, label = 'Investigations' }:
         </thead>
         <tbody>
           {investigations.map((i) => {
-            // investigations.list does not carry verdicts (yet): "—" rather than a wrong "none".
-            const listed = 'verdict' in i;
-            const verdict = listed ? verdictOf((i as { verdict?: unknown }).verdict) : null;
+            const verdict = verdictOf(i.verdict);
             return (
               <tr key={i.id} data-investigation-id={i.id}>
                 <td className="mono nowrap">
@@ -88,13 +86,9 @@ export function InvestigationTable({ investigations, label = 'Investigations' }:
                 <td className="mono">{i.workload}</td>
                 <td className="mono">{i.node}</td>
                 <td>
-                  {listed ? (
-                    <span className={`badge badge--${verdictTone(verdict?.value ?? null)}`}>{verdict?.value ?? 'none'}</span>
-                  ) : (
-                    <span className="muted" title="The list does not carry verdicts: open the investigation to see its verdict">
-                      —
-                    </span>
-                  )}
+                  <span className={`badge badge--${verdictTone(verdict?.value ?? null)}`} title={verdict ? `${verdict.reason} — ${verdict.by}` : 'no verdict yet'}>
+                    {verdict?.value ?? 'none'}
+                  </span>
                 </td>
                 <td className="nowrap">
                   {i.activeZooms > 0 ? <span className="badge badge--info">{i.activeZooms} active</span> : <span className="muted">ended</span>} <span className="muted small">({i.zooms} total)</span>

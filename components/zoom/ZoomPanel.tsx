@@ -28,7 +28,7 @@ const LIVE_REFETCH_MS = 2_000;
 export function ZoomPanel({ execId, canOrder, exited }: { execId: string; canOrder: boolean; exited: boolean }) {
   const trpc = useTRPC();
   const list = useQuery({
-    ...trpc.zooms.list.queryOptions({ limit: 1000 }),
+    ...trpc.zooms.list.queryOptions({ execId, limit: 1000 }),
     refetchInterval: (q) => (q.state.data && anyLive(q.state.data.zooms) ? LIVE_REFETCH_MS : false),
   });
   const zooms = list.data ? zoomsOfProcess(list.data.zooms, execId) : [];
@@ -54,7 +54,7 @@ export function ZoomPanel({ execId, canOrder, exited }: { execId: string; canOrd
       ) : list.isError ? (
         <ErrorState error={list.error} what="zooms of this process" />
       ) : zooms.length === 0 ? (
-        <EmptyState>No zoom on this process in the last 24 hours.</EmptyState>
+        <EmptyState>No zoom on this process yet.</EmptyState>
       ) : (
         <ZoomTable zooms={zooms} fetchedAtMs={list.dataUpdatedAt} canCancel={canOrder} />
       )}

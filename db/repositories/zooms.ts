@@ -124,15 +124,29 @@ const ZOOM_COLUMNS = `zoom_id AS zoomId, toString(sensor) AS sensor, toString(no
   toString(attach_ns) AS attachNs, requested_by AS requestedBy, client_subject AS clientSubject, order_reason AS orderReason,
   toString(toUnixTimestamp64Nano(observed_at)) AS observedAtNs`;
 
-/** Zooms ordered in [from, to], optionally of one investigation, newest first. */
-export async function listZooms(db: Db, query: { fromNs: string; toNs: string; investigationId?: string; limit: number }): Promise<ZoomRecord[]> {
+/** What zooms and orders are listed by: a window of order times, optionally one investigation or one targeted process image. */
+export interface ZoomListQuery {
+  fromNs: string;
+  toNs: string;
+  investigationId?: string;
+  /** only zooms ordered on this exec id (target kind exec_id) */
+  execId?: string;
+  limit: number;
+}
+
+const listParams = (q: ZoomListQuery) => ({ from: nsToClickHouse(q.fromNs), to: nsToClickHouse(q.toNs), investigation: q.investigationId ?? '', execId: q.execId ?? '', limit: q.limit });
+const LIST_FILTERS = `AND ({investigation:String} = '' OR investigation_id = {investigation:String})
+            AND ({execId:String} = '' OR (target_kind = 'exec_id' AND target = {execId:String}))`;
+
+/** Zooms ordered in [from, to], optionally of one investigation or process image, newest first. */
+export async function listZooms(db: Db, query: ZoomListQuery): Promise<ZoomRecord[]> {
   return selectRows<ZoomRecord>(db, {
     sql: `SELECT ${ZOOM_COLUMNS} FROM zooms FINAL
           WHERE ordered_at BETWEEN {from:DateTime64(9, 'UTC')} AND {to:DateTime64(9, 'UTC')}
-            AND ({investigation:String} = '' OR investigation_id = {investigation:String})
+            ${LIST_FILTERS}
           ORDER BY ordered_at DESC, zoom_id
           LIMIT {limit:UInt32}`,
-    params: { from: nsToClickHouse(query.fromNs), to: nsToClickHouse(query.toNs), investigation: query.investigationId ?? '', limit: query.limit },
+    params: listParams(query),
     tag: 'zooms.list',
   });
 }
@@ -187,15 +201,15 @@ const ORDER_COLUMNS = `order_id AS orderId, toString(toUnixTimestamp64Nano(ts)) 
   max_events_per_s AS maxEventsPerSecond, payload_prefix_bytes AS payloadPrefixBytes, toString(outcome) AS outcome,
   toString(error_code) AS errorCode, error, zoom_id AS zoomId, toString(round_trip_ns) AS roundTripNs`;
 
-/** Orders made in [from, to], optionally of one investigation, newest first. */
-export async function listZoomOrders(db: Db, query: { fromNs: string; toNs: string; investigationId?: string; limit: number }): Promise<ZoomOrderRecord[]> {
+/** Orders made in [from, to], optionally of one investigation or process image, newest first. */
+export async function listZoomOrders(db: Db, query: ZoomListQuery): Promise<ZoomOrderRecord[]> {
   return selectRows<ZoomOrderRecord>(db, {
     sql: `SELECT ${ORDER_COLUMNS} FROM zoom_orders
           WHERE ts BETWEEN {from:DateTime64(9, 'UTC')} AND {to:DateTime64(9, 'UTC')}
-            AND ({investigation:String} = '' OR investigation_id = {investigation:String})
+            ${LIST_FILTERS}
           ORDER BY ts DESC, order_id
           LIMIT {limit:UInt32}`,
-    params: { from: nsToClickHouse(query.fromNs), to: nsToClickHouse(query.toNs), investigation: query.investigationId ?? '', limit: query.limit },
+    params: listParams(query),
     tag: 'zooms.orders',
   });
 }

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client';
 import { getIndicator } from '../../db/repositories/indicators';
 import { listInvestigations, zoomSummaries, type InvestigationRecord } from '../../db/repositories/investigations';
-import { currentVerdicts, listNotes } from '../../db/repositories/investigationVerdicts';
+import { currentVerdicts, listNotes, type VerdictRecord } from '../../db/repositories/investigationVerdicts';
 import type { Finding } from '../analyzers';
 import { toIndicatorView, type IndicatorView } from '../indicators/views';
 import type { ZoomView } from '../zoom/views';
@@ -24,15 +24,15 @@ const NS_PER_S = 1_000_000_000n;
 /** Zooms and orders are kept 400 days: an investigation's are read over that span. */
 const ZOOM_LOOKBACK_NS = 400n * 86_400n * NS_PER_S;
 
-/** An investigation as the API lists it: its stored record (without the row version) and its zoom counts. */
+/** An investigation as the API lists it: its stored record (without the row version), its zoom counts and current verdict. */
 export interface InvestigationSummaryView extends Omit<InvestigationRecord, 'rowVersion'> {
   zooms: number;
   activeZooms: number;
+  /** the analysts' current verdict (investigations.setVerdict), null before any */
+  verdict: VerdictView | null;
 }
 
 export interface InvestigationDetailView extends InvestigationSummaryView {
-  /** the analysts' current verdict (investigations.setVerdict), null before any */
-  verdict: VerdictView | null;
   /** analysts' notes, oldest first */
   notes: NoteView[];
   indicators: IndicatorView[];
@@ -50,9 +50,9 @@ export type { CodeModuleView, CodeView, DestinationView, FileRowView, FilesView,
 
 // --- list and get ---------------------------------------------------------------------------------
 
-function summaryOf(r: InvestigationRecord, zooms: { zooms: number; active: number } | undefined): InvestigationSummaryView {
+function summaryOf(r: InvestigationRecord, zooms: { zooms: number; active: number } | undefined, verdict: VerdictRecord | undefined): InvestigationSummaryView {
   const { rowVersion: _version, ...record } = r;
-  return { ...record, zooms: zooms?.zooms ?? 0, activeZooms: zooms?.active ?? 0 };
+  return { ...record, zooms: zooms?.zooms ?? 0, activeZooms: zooms?.active ?? 0, verdict: verdict ? verdictView(verdict) : null };
 }
 
 export async function listInvestigationViews(
@@ -61,8 +61,9 @@ export async function listInvestigationViews(
 ): Promise<InvestigationSummaryView[]> {
   const records = await listInvestigations(db, query);
   const since = (BigInt(query.fromNs) > ZOOM_LOOKBACK_NS ? BigInt(query.fromNs) - ZOOM_LOOKBACK_NS : 0n).toString();
-  const zooms = await zoomSummaries(db, records.map((r) => r.id), since);
-  return records.map((r) => summaryOf(r, zooms.get(r.id)));
+  const ids = records.map((r) => r.id);
+  const [zooms, verdicts] = await Promise.all([zoomSummaries(db, ids, since), currentVerdicts(db, ids)]);
+  return records.map((r) => summaryOf(r, zooms.get(r.id), verdicts.get(r.id)));
 }
 
 export async function investigationDetail(db: Db, id: string, nowNs: bigint): Promise<InvestigationDetailView> {
@@ -73,10 +74,8 @@ export async function investigationDetail(db: Db, id: string, nowNs: bigint): Pr
     listNotes(db, id),
   ]);
   const active = v.zooms.filter((z) => z.status === 'active').length;
-  const verdict = verdicts.get(id);
   return {
-    ...summaryOf(v.record, { zooms: v.zooms.filter((z) => z.status !== 'refused').length, active }),
-    verdict: verdict ? verdictView(verdict) : null,
+    ...summaryOf(v.record, { zooms: v.zooms.filter((z) => z.status !== 'refused').length, active }, verdicts.get(id)),
     notes: notes.map(noteView),
     indicators: indicators.filter((x) => x !== null).map(toIndicatorView),
     zoomList: v.zooms,

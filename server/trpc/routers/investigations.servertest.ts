@@ -308,6 +308,7 @@ describe('investigations.evidenceTree and event', () => {
 describe('investigations.setVerdict and addNote', () => {
   it('start with no verdict and no notes', async () => {
     expect(await api('viewer').investigations.get({ id })).toMatchObject({ verdict: null, notes: [] });
+    expect((await api('viewer').investigations.list()).investigations.find((i) => i.id === id)).toMatchObject({ verdict: null });
   });
 
   it('a viewer may neither set a verdict nor add a note (403, audited as denied)', async () => {
@@ -342,6 +343,8 @@ describe('investigations.setVerdict and addNote', () => {
     expect(BigInt(second.atNs)).toBeGreaterThan(BigInt(first.atNs));
     const detail = await api('viewer').investigations.get({ id });
     expect(detail.verdict).toEqual({ value: 'malicious', reason: 'service-account token sent every second to 10.0.3.7:4444', by: 'admin@test.invalid', atNs: second.atNs });
+    // The list carries the current verdict too.
+    expect((await api('viewer').investigations.list()).investigations.find((i) => i.id === id)!.verdict).toEqual(detail.verdict);
     expect(detail.notes).toEqual([
       { id: note1.id, author: 'analyst@test.invalid', atNs: note1.atNs, text: 'asked the app team about 10.0.3.7' },
       { id: note2.id, author: 'admin@test.invalid', atNs: note2.atNs, text: 'no such service: beacon confirmed' },

@@ -161,6 +161,13 @@ describe('zooms.order, zooms.cancel, zooms.list', () => {
     // Refused orders are listed as such (with the reason), never as zooms.
     const listed = (await api('viewer').zooms.list()).zooms;
     expect(listed.filter((z) => z.status === 'refused')).toHaveLength(6);
+    // Filtered by process image: only orders on it, refused or not, whatever their age.
+    const ofRunning = (await api('viewer').zooms.list({ execId: RUNNING })).zooms;
+    expect(ofRunning.length).toBeGreaterThan(0);
+    expect(ofRunning.every((z) => z.target.kind === 'exec_id' && z.target.value === RUNNING)).toBe(true);
+    expect(ofRunning.map((z) => z.id)).toContain(zoomId);
+    expect(ofRunning.length).toBeLessThan(listed.length);
+    expect((await api('viewer').zooms.list({ execId: `${NODE}:0a1b2c3d:1:1:1` })).zooms).toEqual([]);
   });
 
   it('stores the zoom’s evidence through the unit protocol, and the analyses are exact on it', async () => {

@@ -59,7 +59,9 @@ export const ZCancelZoomInputSchema = z.strictObject({
 export const ZListZoomsInputSchema = z
   .strictObject({
     investigationId: investigationIdSchema.optional(),
-    /** window of the orders (default: the last 24 hours; with an investigation, its whole life) */
+    /** only zooms ordered on this process image */
+    execId: execIdSchema.optional(),
+    /** window of the orders (default: the last 24 hours; with an investigation or a process, its whole life) */
     from: nsTimestamp.optional(),
     to: nsTimestamp.optional(),
     limit: z.number().int('must be an integer').min(1, 'must be ≥ 1').max(1000, 'at most 1000').optional(),
@@ -127,8 +129,15 @@ export const zoomsRouter = createTRPCRouter({
       const now = ctx.now();
       const limit = input?.limit ?? 200;
       const to = input?.to ?? (now + 3_600_000_000_000n).toString();
-      const from = input?.from ?? (input?.investigationId ? (now - 400n * NS_PER_DAY).toString() : (now - NS_PER_DAY).toString());
-      const query = { fromNs: from, toNs: to, limit, ...(input?.investigationId ? { investigationId: input.investigationId } : {}) };
+      const whole = input?.investigationId !== undefined || input?.execId !== undefined;
+      const from = input?.from ?? (whole ? (now - 400n * NS_PER_DAY).toString() : (now - NS_PER_DAY).toString());
+      const query = {
+        fromNs: from,
+        toNs: to,
+        limit,
+        ...(input?.investigationId ? { investigationId: input.investigationId } : {}),
+        ...(input?.execId ? { execId: input.execId } : {}),
+      };
       const [zooms, orders] = await Promise.all([listZooms(ctx.db, query), listZoomOrders(ctx.db, query)]);
       const views = toZoomViews(zooms, orders, now);
       return { zooms: views.slice(0, limit), limit, truncated: views.length > limit || zooms.length >= limit };
