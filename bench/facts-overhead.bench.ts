@@ -2,7 +2,7 @@
  * Always-on sensor overhead: what the first-seen facts cost the workloads they watch.
  *
  *   npx tsx bench/facts-overhead.bench.ts [--rounds 5] [--iterations 2000000] [--http-seconds 4]
- *                                         [--skip-syscalls] [--skip-opens] [--skip-http]
+ *                                         [--skip-syscalls] [--skip-opens] [--skip-http] [--no-pin]
  *
  * Needs root (or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN), `make -C sensor` (with test-programs)
  * and wrk. Prints one JSON object per phase.
@@ -21,7 +21,8 @@
  *            one and a sensitive one, without and with the sensor, alternated: the cost of the
  *            path checks of file facts.
  *  http      an HTTP service on loopback (node:http, one process, "ok" responses) under wrk
- *            (1 thread, 32 connections), with and without the sensor (everything on),
+ *            (1 thread, 32 connections; server on CPU 0, wrk on CPU 1 unless --no-pin), with and
+ *            without the sensor (everything on),
  *            alternated (the order flips every round); requests/s per run, the loss of the
  *            medians and the median of the per-round (paired) losses, and the server's CPU time
  *            per request (its threads' schedstat) and the server's + wrk's CPU per request (what
@@ -50,6 +51,13 @@ const flag = (name: string) => process.argv.includes(`--${name}`);
 const ROUNDS = arg('rounds', 5);
 const ITERATIONS = arg('iterations', 2_000_000);
 const HTTP_SECONDS = arg('http-seconds', 4);
+/**
+ * The HTTP phase pins the server to CPU 0 and wrk to CPU 1 (unless --no-pin, or one CPU): the
+ * budget is the service's throughput loss, and with both on both cores the load generator's own
+ * hooked syscalls and TCP reads slow it down too — a cost a real service's clients, on other hosts,
+ * do not put on it. Pinned, the server is the bottleneck (wrk needs about half its CPU per request).
+ */
+const PIN = os.cpus().length >= 2 && !flag('no-pin');
 const SYSCALL_LOOP = path.resolve(import.meta.dirname, '../sensor/build/syscall_loop');
 
 const median = (xs: number[]) => {
@@ -192,7 +200,7 @@ interface HttpRun {
 function wrk(port: number, serverPid: number): HttpRun {
   const cpu0 = cpuNs(serverPid);
   // bash's `time` reports the CPU time of wrk (user + system) on stderr.
-  const r = spawnSync('bash', ['-c', `TIMEFORMAT='cpu %U %S'; time wrk -t1 -c32 -d${HTTP_SECONDS}s http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const r = spawnSync('bash', ['-c', `TIMEFORMAT='cpu %U %S'; time ${PIN ? 'taskset -c 1 ' : ''}wrk -t1 -c32 -d${HTTP_SECONDS}s http://127.0.0.1:${port}/`], { encoding: 'utf8' });
   const cpu1 = cpuNs(serverPid);
   const out = r.stdout;
   const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
@@ -276,9 +284,9 @@ function account(a: Accounting, serverCpuUsPerReq: number): Record<string, numbe
 
 async function http(): Promise<Record<string, unknown>> {
   const port = await freePort();
-  const server = spawn(process.execPath, ['-e', `require('http').createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1')`], {
-    stdio: 'ignore',
-  });
+  const serverArgv = [process.execPath, '-e', `require('http').createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1')`];
+  // taskset execs the server: the pid stays the server's.
+  const server = PIN ? spawn('taskset', ['-c', '0', ...serverArgv], { stdio: 'ignore' }) : spawn(serverArgv[0]!, serverArgv.slice(1), { stdio: 'ignore' });
   try {
     for (let i = 0; i < 100; i++) {
       const ok = await new Promise<boolean>((r) =>
@@ -325,6 +333,7 @@ async function http(): Promise<Record<string, unknown>> {
       phase: 'http',
       server: 'node:http, one process, "ok"',
       load: `wrk -t1 -c32 -d${HTTP_SECONDS}s`,
+      pinned: PIN ? 'server on CPU 0, wrk on CPU 1' : 'no',
       rounds: ROUNDS,
       withoutReqPerSec: without.map((x) => Math.round(x.reqPerSec)),
       withSensorReqPerSec: withSensor.map((x) => Math.round(x.reqPerSec)),

@@ -8,8 +8,10 @@
  * It creates a viewer account in the dataset's storage (before the cockpit opens it: chDB allows
  * one process per data directory), starts `next start` on that storage with no sensors, signs in,
  * and drives Debian's chromium (Playwright). For each of the dataset's reference investigations:
- * the first visit after the cockpit started (cold: the evidence is loaded and analysed) and
- * `--runs` more visits in fresh browser contexts (warm: the analysis is kept while the evidence is
+ * the first visit after the cockpit started (cold: nothing kept in memory; the analysis views are
+ * read from storage, where the analysis keeper put them when the zooms ended — done here first
+ * by bench/dataset/store-analyses.ts, as the dataset was generated, not streamed) and `--runs`
+ * more visits in fresh browser contexts (warm: the views are kept while the evidence is
  * unchanged; every storage query still runs). "Usable" is the moment, measured in the page from
  * navigation start (performance.now()), when every panel has left its loading state and the
  * timeline's chart is drawn. Baseline in the same run: the investigations list, which draws one
@@ -118,6 +120,9 @@ async function main(): Promise<void> {
   const investigations = (JSON.parse(readFileSync(manifestFile, 'utf8')) as { investigations: ManifestInvestigation[] }).investigations;
 
   const env = { ...process.env, CHDB_PATH: dataset, SENSORS: '', PORT: String(port) };
+  // What the cockpit's analysis keeper did when the dataset's zooms ended (it runs beside the
+  // collector, and this cockpit runs without sensors).
+  console.log(`stored analyses: ${(await run('npx', ['tsx', 'bench/dataset/store-analyses.ts', '--path', dataset], env)).trim().split('\n').at(-1)}`);
   const email = `bench-${process.pid}@bench.test`;
   const created = await run('npx', ['tsx', 'server/auth/cli.ts', 'users', 'create', '--email', email, '--role', 'viewer', '--json'], env);
   const { password } = JSON.parse(created.trim().split('\n').at(-1)!) as { password: string };
