@@ -15,8 +15,8 @@
  *   analysis views are read from storage, not kept);
  * - warm: the analysis kept from an earlier view (it is kept while the evidence is unchanged; the
  *   storage queries all run again, and the 250 ms sharing between panels is waited out).
- * Then the whole page, cold and warm: every panel at once, as the browser asks, until the last
- * answers.
+ * Then the analysis panels brushed to the middle tenth of the zooms' window, and the whole page,
+ * cold and warm: every panel at once, as the browser asks, until the last answers.
  *
  * Baselines measured in the same run: the engine's round trip (`SELECT 1`) and each panel on the
  * small investigation, so the figures read as ratios too. Prints one JSON object; asserts nothing.
@@ -31,7 +31,7 @@ import { selectRows } from '../db/query';
 import { investigationAncestry } from '../server/investigations/ancestry';
 import { investigationEvidenceTree } from '../server/investigations/evidenceTree';
 import { latestInvestigationAnalysis } from '../db/repositories/investigationAnalyses';
-import { forgetAnalyses } from '../server/investigations/analysis';
+import { forgetAnalyses, investigationScope } from '../server/investigations/analysis';
 import { storeAnalysis } from '../server/investigations/storedAnalysis';
 import { investigationCode, investigationDetail, investigationFiles, investigationNetwork } from '../server/investigations/service';
 import { investigationTimeline } from '../server/investigations/timeline';
@@ -128,10 +128,31 @@ async function main(): Promise<void> {
     // Warm first, for every investigation, then cold: the cold runs' garbage (hundreds of MB for
     // a budget-sized zoom) would otherwise land in the warm figures as collector pauses.
     const results: Record<string, Record<string, { cold?: ReturnType<typeof summary>; warm?: ReturnType<typeof summary> }>> = {};
-    const works = (id: string) => [
-      ...Object.entries(PANELS).map(([name, panel]) => [name, () => panel(db, id)] as const),
-      ['page (all panels at once)', () => Promise.all(Object.values(PANELS).map((panel) => panel(db, id)))] as const,
-    ];
+    // Brushing: the analysis panels narrowed to the middle tenth of the zooms' window (cold: the
+    // narrowed rows read from storage; warm: the kept analysis narrowed in memory).
+    const brushed = new Map<string, { fromNs: string; toNs: string }>();
+    for (const inv of manifest.investigations) {
+      const { window } = await investigationScope(db, inv.id, now());
+      if (!window) continue;
+      const start = BigInt(window.startNs);
+      const tenth = (BigInt(window.endNs) - start) / 10n;
+      brushed.set(inv.id, { fromNs: (start + 4n * tenth).toString(), toNs: (start + 5n * tenth).toString() });
+    }
+    const works = (id: string) => {
+      const b = brushed.get(id);
+      const narrowed = b
+        ? [
+            ['network (brushed)', () => investigationNetwork(db, id, now(), b)] as const,
+            ['files (brushed)', () => investigationFiles(db, id, now(), b)] as const,
+            ['code (brushed)', () => investigationCode(db, id, now(), b)] as const,
+          ]
+        : [];
+      return [
+        ...Object.entries(PANELS).map(([name, panel]) => [name, () => panel(db, id)] as const),
+        ...narrowed,
+        ['page (all panels at once)', () => Promise.all(Object.values(PANELS).map((panel) => panel(db, id)))] as const,
+      ];
+    };
     const phases = (['warm', 'cold'] as const).filter((p) => !values.only || values.only === p);
     for (const phase of phases) {
       for (const inv of manifest.investigations) {

@@ -291,6 +291,8 @@ export interface StoredEvidence {
 // query), so each SELECT's columns are decoded in the order written here: keep the two in step.
 const BASE = 'zoom_id, toUnixTimestamp64Nano(ts), seq, exec_id, own';
 const WHERE = `investigation_id = {id:String} AND ts BETWEEN {from:DateTime64(9, 'UTC')} AND {to:DateTime64(9, 'UTC')}`;
+/** Loads only: optionally one process image's rows (a panel focused on a process). */
+const EXEC = `AND ({exec:String} = '' OR exec_id = {exec:String})`;
 
 /** An Enum8 value by its number (the tables use the proto's numbers: see the *_OPS lists above). */
 function enumName<T extends string>(names: readonly string[], value: number): T {
@@ -311,19 +313,20 @@ function readAll<T extends StoredEvidenceBase>(buf: Buffer, rest: (base: StoredE
 }
 
 /**
- * One investigation's evidence in a time window (its zooms' active windows), each table in time
- * order, at most `limit` rows each (a zoom's budget bounds them far below the default).
+ * One investigation's evidence in a time window (its zooms' active windows, or the part of them a
+ * panel is narrowed to), optionally of one process image, each table in time order, at most
+ * `limit` rows each (a zoom's budget bounds them far below the default).
  */
 export async function loadInvestigationEvidence(
   db: Db,
-  query: { investigationId: string; fromNs: string; toNs: string; limit?: number },
+  query: { investigationId: string; fromNs: string; toNs: string; execId?: string; limit?: number },
 ): Promise<StoredEvidence> {
   const limit = query.limit ?? 200_000;
-  const params = { id: query.investigationId, from: nsToClickHouse(query.fromNs), to: nsToClickHouse(query.toNs), limit: limit + 1 };
+  const params = { id: query.investigationId, from: nsToClickHouse(query.fromNs), to: nsToClickHouse(query.toNs), exec: query.execId ?? '', limit: limit + 1 };
   const [ioUring, sockets, files, code] = await Promise.all([
     selectRowBinary(db, {
       sql: `SELECT ${BASE}, toString(opcode), fd, path, address, port, result, bytes, payload_prefix
-            FROM io_uring_ops WHERE ${WHERE} ORDER BY ts, seq LIMIT {limit:UInt32}`,
+            FROM io_uring_ops WHERE ${WHERE} ${EXEC} ORDER BY ts, seq LIMIT {limit:UInt32}`,
       params,
       tag: 'investigations.evidence.io_uring_ops',
     }).then((buf) =>
@@ -341,7 +344,7 @@ export async function loadInvestigationEvidence(
     ),
     selectRowBinary(db, {
       sql: `SELECT ${BASE}, op, socket_cookie, address, port, local_address, local_port, toString(protocol), bytes, payload_prefix, via
-            FROM socket_events WHERE ${WHERE} ORDER BY ts, seq LIMIT {limit:UInt32}`,
+            FROM socket_events WHERE ${WHERE} ${EXEC} ORDER BY ts, seq LIMIT {limit:UInt32}`,
       params,
       tag: 'investigations.evidence.socket_events',
     }).then((buf) =>
@@ -361,7 +364,7 @@ export async function loadInvestigationEvidence(
     ),
     selectRowBinary(db, {
       sql: `SELECT ${BASE}, op, path, bytes, via, result
-            FROM file_accesses WHERE ${WHERE} ORDER BY ts, seq LIMIT {limit:UInt32}`,
+            FROM file_accesses WHERE ${WHERE} ${EXEC} ORDER BY ts, seq LIMIT {limit:UInt32}`,
       params,
       tag: 'investigations.evidence.file_accesses',
     }).then((buf) =>
@@ -376,7 +379,7 @@ export async function loadInvestigationEvidence(
     ),
     selectRowBinary(db, {
       sql: `SELECT ${BASE}, path, kind, toString(language), toString(runtime), evidence, build_id, sha256
-            FROM code_fingerprints WHERE ${WHERE} ORDER BY ts, seq LIMIT {limit:UInt32}`,
+            FROM code_fingerprints WHERE ${WHERE} ${EXEC} ORDER BY ts, seq LIMIT {limit:UInt32}`,
       params,
       tag: 'investigations.evidence.code_fingerprints',
     }).then((buf) =>

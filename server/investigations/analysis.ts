@@ -237,8 +237,7 @@ function analyseEvidence(db: Db, scope: InvestigationScope, counts: EvidenceCoun
     ...(window ? { window } : {}),
     ...(record.execId ? { process: { execId: record.execId, ...(pid !== undefined ? { pid } : {}) } } : {}),
   });
-  const analysis = analyzeInvestigation(evidence, { serviceMap: getServiceMap().map, fileClassifier: createFileClassifier() });
-  const analysed: Analysed = { record, zooms, window, range, counts, evidence, analysis, rows: evidenceRows(stored), truncated: stored.truncated, narrowed: new Map() };
+  const analysed: Analysed = { record, zooms, window, range, counts, evidence, analysis: analyzeInvestigation(evidence, analyzerConfig()), rows: evidenceRows(stored), truncated: stored.truncated, narrowed: new Map() };
   let perDb = memo.get(db);
   if (!perDb) memo.set(db, (perDb = new Map()));
   perDb.delete(record.id);
@@ -249,26 +248,34 @@ function analyseEvidence(db: Db, scope: InvestigationScope, counts: EvidenceCoun
 
 const inRange = (ts: string, from: bigint | null, to: bigint | null) => (from === null || BigInt(ts) >= from) && (to === null || BigInt(ts) <= to);
 
+const isWhole = (n: Narrowing) => n.fromNs === undefined && n.toNs === undefined && n.execId === undefined;
+const narrowingKey = (n: Narrowing) => JSON.stringify([n.fromNs, n.toNs, n.execId]);
+
+/** The beaconing window clipped to a narrowed range. */
+function clippedWindow(window: Analysed['window'], from: bigint | null, to: bigint | null): Analysed['window'] {
+  if (!window) return null;
+  const start = from !== null && from > BigInt(window.startNs) ? from : BigInt(window.startNs);
+  const end = to !== null && to < BigInt(window.endNs) ? to : BigInt(window.endNs);
+  return { startNs: start.toString(), endNs: (end < start ? start : end).toString() };
+}
+
+const analyzerConfig = () => ({ serviceMap: getServiceMap().map, fileClassifier: createFileClassifier() });
+
 /**
  * The analysis over the part of the evidence the page narrowed to (a time range, one process),
  * the beaconing window clipped to it; the whole analysis when nothing is narrowed.
  */
 export function narrowAnalysis(a: Analysed, narrowing: Narrowing = {}): Analysed {
+  if (isWhole(narrowing)) return a;
   const { fromNs, toNs, execId } = narrowing;
-  if (fromNs === undefined && toNs === undefined && execId === undefined) return a;
-  const key = JSON.stringify([fromNs, toNs, execId]);
+  const key = narrowingKey(narrowing);
   const known = a.narrowed.get(key);
   if (known) return known;
   const from = fromNs !== undefined ? BigInt(fromNs) : null;
   const to = toNs !== undefined ? BigInt(toNs) : null;
   const keep = <T extends { ts?: string; execId: string }>(rows: readonly T[]) =>
     rows.filter((r) => (execId === undefined || r.execId === execId) && (r.ts === undefined || inRange(r.ts, from, to)));
-  let window = a.window;
-  if (window) {
-    const start = from !== null && from > BigInt(window.startNs) ? from : BigInt(window.startNs);
-    const end = to !== null && to < BigInt(window.endNs) ? to : BigInt(window.endNs);
-    window = { startNs: start.toString(), endNs: (end < start ? start : end).toString() };
-  }
+  const window = clippedWindow(a.window, from, to);
   const evidence: InvestigationEvidence = {
     ...a.evidence,
     sockets: keep(a.evidence.sockets),
@@ -277,9 +284,74 @@ export function narrowAnalysis(a: Analysed, narrowing: Narrowing = {}): Analysed
     code: keep(a.evidence.code),
     ...(window ? { window } : {}),
   };
-  const analysis = analyzeInvestigation(evidence, { serviceMap: getServiceMap().map, fileClassifier: createFileClassifier() });
-  const narrowed: Analysed = { ...a, window, evidence, analysis, narrowed: new Map() };
+  const narrowed: Analysed = { ...a, window, evidence, analysis: analyzeInvestigation(evidence, analyzerConfig()), narrowed: new Map() };
   if (a.narrowed.size >= MEMO_SIZE) a.narrowed.delete(a.narrowed.keys().next().value!);
   a.narrowed.set(key, narrowed);
   return narrowed;
+}
+
+const narrowedShared = new WeakMap<Db, Map<string, { at: number; result: Promise<Analysed> }>>();
+/** Narrowed analyses read from storage (no whole analysis kept), by analysis key and narrowing. */
+const narrowedKept = new WeakMap<Db, Map<string, Analysed>>();
+onForgetAnalyses((db) => {
+  narrowedShared.delete(db);
+  narrowedKept.delete(db);
+});
+
+/**
+ * A narrowed analysis (shared by the panels that ask at once). When the whole analysis is kept
+ * it is narrowed in memory; otherwise only the narrowed rows are read from storage — a brushed
+ * tenth of a budget-sized zoom is a tenth of its rows, and a permalink to a range or a process
+ * does not wait for the whole investigation. Both give the same answer: narrowing keeps the rows
+ * in the range (and of the process) and clips the beaconing window, before any analysis.
+ */
+export function analyseNarrowed(db: Db, id: string, nowNs: bigint, narrowing: Narrowing): Promise<Analysed> {
+  if (isWhole(narrowing)) return analyse(db, id, nowNs);
+  return sharedRecently(narrowedShared, db, `${id}\u0000${narrowingKey(narrowing)}`, () => analyseNarrowedNow(db, id, nowNs, narrowing));
+}
+
+async function analyseNarrowedNow(db: Db, id: string, nowNs: bigint, narrowing: Narrowing): Promise<Analysed> {
+  const scope = await investigationScope(db, id, nowNs);
+  const counts = await countEvidence(db, scope);
+  const key = analysisKey(scope, counts);
+  const whole = keptAnalysis(db, id, key);
+  if (whole) return narrowAnalysis({ ...whole, record: scope.record, zooms: scope.zooms }, narrowing);
+  let perDb = narrowedKept.get(db);
+  if (!perDb) narrowedKept.set(db, (perDb = new Map()));
+  const memoKey = `${id}\u0000${key}\u0000${narrowingKey(narrowing)}`;
+  const known = perDb.get(memoKey);
+  if (known) return { ...known, record: scope.record, zooms: scope.zooms };
+  const from = narrowing.fromNs !== undefined ? BigInt(narrowing.fromNs) : null;
+  const to = narrowing.toNs !== undefined ? BigInt(narrowing.toNs) : null;
+  // The evidence range, narrowed: nothing to read when the two do not meet.
+  let range: { fromNs: string; toNs: string } | null = null;
+  if (scope.range) {
+    const lo = from !== null && from > BigInt(scope.range.fromNs) ? from : BigInt(scope.range.fromNs);
+    const hi = to !== null && to < BigInt(scope.range.toNs) ? to : BigInt(scope.range.toNs);
+    if (lo <= hi) range = { fromNs: lo.toString(), toNs: hi.toString() };
+  }
+  const stored: StoredEvidence = range
+    ? await loadInvestigationEvidence(db, { investigationId: id, ...range, ...(narrowing.execId !== undefined ? { execId: narrowing.execId } : {}) })
+    : { ioUring: [], sockets: [], files: [], code: [], truncated: false };
+  const window = clippedWindow(scope.window, from, to);
+  const pid = parseExecId(scope.record.execId)?.pid;
+  const evidence = toInvestigationEvidence(stored, {
+    ...(window ? { window } : {}),
+    ...(scope.record.execId ? { process: { execId: scope.record.execId, ...(pid !== undefined ? { pid } : {}) } } : {}),
+  });
+  const analysed: Analysed = {
+    record: scope.record,
+    zooms: scope.zooms,
+    window,
+    range: scope.range,
+    counts,
+    evidence,
+    analysis: analyzeInvestigation(evidence, analyzerConfig()),
+    rows: evidenceRows(stored),
+    truncated: stored.truncated,
+    narrowed: new Map(),
+  };
+  perDb.set(memoKey, analysed);
+  while (perDb.size > MEMO_SIZE) perDb.delete(perDb.keys().next().value!);
+  return analysed;
 }

@@ -5,7 +5,7 @@ import { currentVerdicts, listNotes, type VerdictRecord } from '../../db/reposit
 import type { Finding } from '../analyzers';
 import { toIndicatorView, type IndicatorView } from '../indicators/views';
 import type { ZoomView } from '../zoom/views';
-import { analyse, narrowAnalysis, type Narrowing } from './analysis';
+import { analyseNarrowed, type Narrowing } from './analysis';
 import { analysisViews } from './storedAnalysis';
 import { noteView, verdictView, type NoteView, type VerdictView } from './verdicts';
 import { codeView, filesView, networkView, type CodeView, type FilesView, type NetworkView } from './views';
@@ -91,15 +91,15 @@ const whole = (n: Narrowing) => n.fromNs === undefined && n.toNs === undefined &
 
 export async function investigationNetwork(db: Db, id: string, nowNs: bigint, narrowing: Narrowing = {}): Promise<NetworkView> {
   if (whole(narrowing)) return (await analysisViews(db, id, nowNs)).views.network;
-  return networkView(narrowAnalysis(await analyse(db, id, nowNs), narrowing));
+  return networkView(await analyseNarrowed(db, id, nowNs, narrowing));
 }
 
 export async function investigationFiles(db: Db, id: string, nowNs: bigint, narrowing: Narrowing = {}): Promise<FilesView> {
   if (whole(narrowing)) return (await analysisViews(db, id, nowNs)).views.files;
-  return filesView(narrowAnalysis(await analyse(db, id, nowNs), narrowing));
+  return filesView(await analyseNarrowed(db, id, nowNs, narrowing));
 }
 
 export async function investigationCode(db: Db, id: string, nowNs: bigint, narrowing: Narrowing = {}): Promise<CodeView> {
   if (whole(narrowing)) return (await analysisViews(db, id, nowNs)).views.code;
-  return codeView(narrowAnalysis(await analyse(db, id, nowNs), narrowing));
+  return codeView(await analyseNarrowed(db, id, nowNs, narrowing));
 }

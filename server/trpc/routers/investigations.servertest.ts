@@ -10,7 +10,7 @@ import { FactKind, FactVia, type Event } from '../../../sensor/gen/soc/sensor/v1
 import { emptyFact } from '../../../sensor/src/kernel/decode';
 import { silentLogger } from '../../../sensor/src/log';
 import type { Role } from '../../auth/roles';
-import { forgetAnalyses } from '../../investigations/analysis';
+import { analyse, forgetAnalyses } from '../../investigations/analysis';
 import { startAnalysisKeeper, storeSettledAnalyses } from '../../investigations/analysisKeeper';
 import { encodeRef } from '../../investigations/refs';
 import { analysisViews, storeAnalysis } from '../../investigations/storedAnalysis';
@@ -419,6 +419,28 @@ describe('stored analyses: an ended investigation is analysed once, and first vi
     const tree = await viewer.investigations.evidenceTree({ id });
     expect(tree.findings.map((f) => f.kind).sort()).toEqual(['beaconing', 'io_uring_usage', 'network_destination', 'payload_format', 'sensitive_file']);
     expect((await viewer.investigations.get({ id })).findings).toEqual(first.views.findings);
+  });
+
+  it('a narrowed view reads only its rows from storage when nothing is kept, and answers as narrowing the kept analysis does', async () => {
+    const viewer = createCaller(testContext({ db, as: 'viewer', zooms: service, nowNs: settled() }));
+    const panels = (input: { id: string; from?: string; to?: string; execId?: string }) =>
+      Promise.all([viewer.investigations.network(input), viewer.investigations.files(input), viewer.investigations.code(input)]);
+    const inputs = [{ id, from: at(1000), to: at(3500) }, { id, execId: CHILD }, { id, to: at(10.5) }, { id, execId: BEACON_EXEC, from: at(-5000), to: at(11.5) }, { id, from: at(7000) }];
+    for (const input of inputs) {
+      forgetAnalyses(db);
+      const fromStorage = await panels(input);
+      forgetAnalyses(db);
+      await analyse(db, id, settled()); // the whole analysis kept: narrowed in memory
+      const inMemory = await panels(input);
+      expect(fromStorage).toEqual(inMemory);
+    }
+    forgetAnalyses(db);
+    const [net, files] = await panels(inputs[0]!);
+    expect(net.destinations[0]).toMatchObject({ contacts: 3, contactsNs: [at(1100.01), at(2100.01), at(3100.01)], intervalsMs: [1000, 1000] });
+    expect(files.files).toEqual([]);
+    forgetAnalyses(db);
+    const [empty] = await panels(inputs[4]!);
+    expect(empty.destinations).toEqual([]);
   });
 
   it('a late evidence row changes the key: the stored analysis is not served but analysed again and stored anew', async () => {
