@@ -230,18 +230,34 @@ export async function analyseScope(db: Db, scope: InvestigationScope, counts: Ev
   return keptAnalysis(db, scope.record.id, key) ?? analyseEvidence(db, scope, counts, key, await loadEvidence(db, scope));
 }
 
-function analyseEvidence(db: Db, scope: InvestigationScope, counts: EvidenceCounts, key: string, stored: StoredEvidence): Analysed {
-  const { record, zooms, window, range } = scope;
+/** The analysis of `stored` rows of the scope's investigation, the beaconing window being `window`. */
+function analysedFrom(scope: InvestigationScope, counts: EvidenceCounts, window: Analysed['window'], stored: StoredEvidence): Analysed {
+  const { record } = scope;
   const pid = parseExecId(record.execId)?.pid;
   const evidence = toInvestigationEvidence(stored, {
     ...(window ? { window } : {}),
     ...(record.execId ? { process: { execId: record.execId, ...(pid !== undefined ? { pid } : {}) } } : {}),
   });
-  const analysed: Analysed = { record, zooms, window, range, counts, evidence, analysis: analyzeInvestigation(evidence, analyzerConfig()), rows: evidenceRows(stored), truncated: stored.truncated, narrowed: new Map() };
+  return {
+    record,
+    zooms: scope.zooms,
+    window,
+    range: scope.range,
+    counts,
+    evidence,
+    analysis: analyzeInvestigation(evidence, analyzerConfig()),
+    rows: evidenceRows(stored),
+    truncated: stored.truncated,
+    narrowed: new Map(),
+  };
+}
+
+function analyseEvidence(db: Db, scope: InvestigationScope, counts: EvidenceCounts, key: string, stored: StoredEvidence): Analysed {
+  const analysed = analysedFrom(scope, counts, scope.window, stored);
   let perDb = memo.get(db);
   if (!perDb) memo.set(db, (perDb = new Map()));
-  perDb.delete(record.id);
-  perDb.set(record.id, { key, analysed });
+  perDb.delete(scope.record.id);
+  perDb.set(scope.record.id, { key, analysed });
   while (perDb.size > MEMO_SIZE) perDb.delete(perDb.keys().next().value!);
   return analysed;
 }
@@ -333,24 +349,7 @@ async function analyseNarrowedNow(db: Db, id: string, nowNs: bigint, narrowing: 
   const stored: StoredEvidence = range
     ? await loadInvestigationEvidence(db, { investigationId: id, ...range, ...(narrowing.execId !== undefined ? { execId: narrowing.execId } : {}) })
     : { ioUring: [], sockets: [], files: [], code: [], truncated: false };
-  const window = clippedWindow(scope.window, from, to);
-  const pid = parseExecId(scope.record.execId)?.pid;
-  const evidence = toInvestigationEvidence(stored, {
-    ...(window ? { window } : {}),
-    ...(scope.record.execId ? { process: { execId: scope.record.execId, ...(pid !== undefined ? { pid } : {}) } } : {}),
-  });
-  const analysed: Analysed = {
-    record: scope.record,
-    zooms: scope.zooms,
-    window,
-    range: scope.range,
-    counts,
-    evidence,
-    analysis: analyzeInvestigation(evidence, analyzerConfig()),
-    rows: evidenceRows(stored),
-    truncated: stored.truncated,
-    narrowed: new Map(),
-  };
+  const analysed = analysedFrom(scope, counts, clippedWindow(scope.window, from, to), stored);
   perDb.set(memoKey, analysed);
   while (perDb.size > MEMO_SIZE) perDb.delete(perDb.keys().next().value!);
   return analysed;
