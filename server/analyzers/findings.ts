@@ -134,10 +134,12 @@ function raise(s: Severity, levels = 1): Severity {
   return SEVERITY_ORDER[Math.min(SEVERITY_ORDER.length - 1, SEVERITY_ORDER.indexOf(s) + levels)]!;
 }
 
-function compareTs(a: { ts: string }, b: { ts: string }): number {
-  const x = parseNs(a.ts);
-  const y = parseNs(b.ts);
-  return x < y ? -1 : x > y ? 1 : 0;
+/** Rows in time order (stable), each time parsed once rather than in the comparator. */
+function byTime<T extends { ts: string }>(rows: readonly T[]): T[] {
+  return rows
+    .map((row) => ({ row, t: parseNs(row.ts) }))
+    .sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0))
+    .map((x) => x.row);
 }
 
 class FindingList {
@@ -156,11 +158,11 @@ class FindingList {
 // ---- evidence preparation --------------------------------------------------------------------
 
 function allSocketEvents(e: InvestigationEvidence): SocketEvent[] {
-  return [...e.sockets, ...socketEventsFromIoUring(e.ioUring, e.sockets)].sort(compareTs);
+  return byTime([...e.sockets, ...socketEventsFromIoUring(e.ioUring, e.sockets)]);
 }
 
 function allFileAccesses(e: InvestigationEvidence): FileAccess[] {
-  return [...e.files, ...fileAccessesFromIoUring(e.ioUring, e.files)].sort(compareTs);
+  return byTime([...e.files, ...fileAccessesFromIoUring(e.ioUring, e.files)]);
 }
 
 function unmappedLookup(pattern: ContactPattern): ServiceLookup {

@@ -96,10 +96,11 @@ export function socketEventsFromIoUring(ops: readonly IoUringOp[], sockets: read
 
 /** The path each io_uring request works on: its own path, or the path its fd was opened with. */
 export function ioUringPaths(ops: readonly IoUringOp[]): Map<string, string> {
-  const sorted = [...ops].sort((a, b) => (parseNs(a.ts) < parseNs(b.ts) ? -1 : parseNs(a.ts) > parseNs(b.ts) ? 1 : 0));
+  // Times parsed once, not in the comparator (a budget-sized zoom sorts 40 000 requests).
+  const sorted = ops.map((op) => ({ op, t: parseNs(op.ts) })).sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
   const fds = new Map<string, string>(); // `${execId}:${fd}` -> path
   const paths = new Map<string, string>(); // op id -> path
-  for (const op of sorted) {
+  for (const { op } of sorted) {
     if (op.path) paths.set(op.id, op.path);
     if (OPEN_OPCODES.has(op.opcode) && op.path && op.result >= 0) fds.set(`${op.execId}:${op.result}`, op.path);
     else if (op.fd !== undefined && !op.path) {
