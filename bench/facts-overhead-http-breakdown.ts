@@ -1,0 +1,102 @@
+/**
+ * Where the always-on sensor's HTTP overhead comes from: the pinned HTTP phase of
+ * facts-overhead.bench.ts, repeated with the sensor in several configurations, alternated round
+ * by round, in one run.
+ *
+ *   taskset -c 1 npx tsx bench/facts-overhead-http-breakdown.ts [--rounds 4] [--seconds 3] [--settle-ms 2000]
+ *
+ * The server (node:http, "ok") runs on CPU 0, wrk (1 thread, 32 connections) on CPU 1; run this
+ * process on CPU 1 too (taskset, as above) so the sensor's user space does not share the server's
+ * core. Each configuration is started, left to settle (--settle-ms: its first-seen facts of the
+ * host reported), then wrk runs. Configurations (KernelEventSource unless said):
+ *   none         no sensor;
+ *   nothing      every fact switched off: the process lifecycle programs and the sensor's user
+ *                space only;
+ *   syscalls     + the syscall bitmap (the sys_enter hook);
+ *   counters     + activity counters only (the sys_enter hook, no bitmap);
+ *   inbound      + endpoints with the inbound TCP read hook;
+ *   all          everything on (the product's default).
+ * Printed: requests/s (median over rounds, and each round), the server's CPU per request, and the
+ * sensor process's own CPU during each wrk run. Asserts nothing; figures go to docs/BENCHMARKS.md.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { KernelEventSource, probeKernel } from '../sensor/src/kernel/source';
+import type { FactsOptions } from '../sensor/src/kernel/facts';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, seconds: { type: 'string', default: '3' }, 'settle-ms': { type: 'string', default: '2000' } } });
+const ROUNDS = Number(values.rounds);
+const SECONDS = Number(values.seconds);
+const SETTLE_MS = Number(values['settle-ms']);
+const PORT = 18099;
+
+const cpuNs = (pid: number) => readdirSync(`/proc/${pid}/task`).reduce((t, tid) => t + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]), 0);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function wrk(serverPid: number): { rps: number; serverUsPerReq: number } {
+  const c0 = cpuNs(serverPid);
+  const r = spawnSync('bash', ['-c', `taskset -c 1 wrk -t1 -c32 -d${SECONDS}s http://127.0.0.1:${PORT}/`], { encoding: 'utf8' });
+  const c1 = cpuNs(serverPid);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+  const n = /(\d+) requests in/.exec(r.stdout);
+  if (!rps || !n) throw new Error(`unexpected wrk output:\n${r.stdout}\n${r.stderr}`);
+  return { rps: Number(rps[1]), serverUsPerReq: (c1 - c0) / 1000 / Number(n[1]) };
+}
+
+const OFF: FactsOptions = { syscalls: false, files: false, countersIntervalMs: 0, ioUring: false, endpoints: false, inbound: false };
+const CONFIGS: Record<string, FactsOptions | null> = {
+  none: null,
+  nothing: OFF,
+  syscalls: { ...OFF, syscalls: true },
+  counters: { ...OFF, countersIntervalMs: 10_000 },
+  inbound: { ...OFF, endpoints: true, inbound: true },
+  all: {},
+};
+
+async function main(): Promise<void> {
+  const probe = probeKernel();
+  if (!probe.ok) throw new Error(`eBPF unavailable: ${probe.reason}`);
+  const server = spawn('taskset', ['-c', '0', process.execPath, '-e', `require('http').createServer((q, s) => s.end('ok')).listen(${PORT}, '127.0.0.1')`], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 1000));
+    const pid = server.pid!;
+    wrk(pid); // warm-up
+    const results: Record<string, { rps: number[]; serverUs: number[]; sensorCpuMs: number[] }> = {};
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, facts] of Object.entries(CONFIGS)) {
+        const source = facts ? new KernelEventSource({ node: 'bench', onEvents: () => {}, facts }) : null;
+        await source?.start();
+        try {
+          await new Promise((r) => setTimeout(r, facts ? SETTLE_MS : 0));
+          const cpu0 = process.cpuUsage();
+          const v = wrk(pid);
+          const cpu = process.cpuUsage(cpu0);
+          const r = (results[name] ??= { rps: [], serverUs: [], sensorCpuMs: [] });
+          r.rps.push(Math.round(v.rps));
+          r.serverUs.push(Math.round(v.serverUsPerReq * 100) / 100);
+          r.sensorCpuMs.push(Math.round((cpu.user + cpu.system) / 1000));
+        } finally {
+          await source?.stop();
+        }
+      }
+    }
+    const base = median(results.none!.rps);
+    for (const [name, r] of Object.entries(results)) {
+      const rps = median(r.rps);
+      console.log(
+        JSON.stringify({ config: name, medianReqPerSec: rps, lossPercent: Math.round(((base - rps) / base) * 1000) / 10, serverUsPerReq: median(r.serverUs), runs: r.rps, sensorCpuMsPerRun: r.sensorCpuMs }),
+      );
+    }
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exit(1);
+  },
+);
