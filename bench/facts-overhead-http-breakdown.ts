@@ -4,6 +4,7 @@
  * by round, in one run.
  *
  *   taskset -c 1 npx tsx bench/facts-overhead-http-breakdown.ts [--rounds 4] [--seconds 3] [--settle-ms 2000]
+ *                                                               [--poll-ms N] [--short]
  *
  * The server (node:http, "ok") runs on CPU 0, wrk (1 thread, 32 connections) on CPU 1; run this
  * process on CPU 1 too (taskset, as above) so the sensor's user space does not share the server's
@@ -16,6 +17,7 @@
  *   counters     + activity counters only (the sys_enter hook, no bitmap);
  *   inbound      + endpoints with the inbound TCP read hook;
  *   all          everything on (the product's default).
+ * --short runs none, nothing and all only; --poll-ms sets the sensor's ring-buffer poll interval.
  * Printed: requests/s (median over rounds, and each round), the server's CPU per request, and the
  * sensor process's own CPU during each wrk run. Asserts nothing; figures go to docs/BENCHMARKS.md.
  */
@@ -25,7 +27,18 @@ import { parseArgs } from 'node:util';
 import { KernelEventSource, probeKernel } from '../sensor/src/kernel/source';
 import type { FactsOptions } from '../sensor/src/kernel/facts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, seconds: { type: 'string', default: '3' }, 'settle-ms': { type: 'string', default: '2000' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '3' },
+    'settle-ms': { type: 'string', default: '2000' },
+    /** the consumer's poll interval (KernelSourceOptions.pollMs; default: the sensor's) */
+    'poll-ms': { type: 'string' },
+    /** only none, nothing and all */
+    short: { type: 'boolean', default: false },
+  },
+});
+const POLL_MS = values['poll-ms'] !== undefined ? Number(values['poll-ms']) : undefined;
 const ROUNDS = Number(values.rounds);
 const SECONDS = Number(values.seconds);
 const SETTLE_MS = Number(values['settle-ms']);
@@ -45,7 +58,7 @@ function wrk(serverPid: number): { rps: number; serverUsPerReq: number } {
 }
 
 const OFF: FactsOptions = { syscalls: false, files: false, countersIntervalMs: 0, ioUring: false, endpoints: false, inbound: false };
-const CONFIGS: Record<string, FactsOptions | null> = {
+const CONFIGS: Record<string, FactsOptions | null> = values.short ? { none: null, nothing: OFF, all: {} } : {
   none: null,
   nothing: OFF,
   syscalls: { ...OFF, syscalls: true },
@@ -65,7 +78,7 @@ async function main(): Promise<void> {
     const results: Record<string, { rps: number[]; serverUs: number[]; sensorCpuMs: number[] }> = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, facts] of Object.entries(CONFIGS)) {
-        const source = facts ? new KernelEventSource({ node: 'bench', onEvents: () => {}, facts }) : null;
+        const source = facts ? new KernelEventSource({ node: 'bench', onEvents: () => {}, facts, ...(POLL_MS !== undefined ? { pollMs: POLL_MS } : {}) }) : null;
         await source?.start();
         try {
           await new Promise((r) => setTimeout(r, facts ? SETTLE_MS : 0));

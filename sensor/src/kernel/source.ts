@@ -110,11 +110,26 @@ export class KernelLoadError extends Error {
   }
 }
 
+/**
+ * The consumer's poll interval. Each wake-up of an always-on sensor is a context switch on some
+ * core of a busy node: at 10 ms (100 a second) a pinned loopback HTTP service lost 8–9 % of its
+ * throughput with every fact switched off, at 100 ms 1 % (bench/facts-overhead-http-breakdown.ts,
+ * docs/BENCHMARKS.md). 100 ms adds at most 90 ms before a record is read, well inside the 1 s
+ * action → indicator budget.
+ */
+export const DEFAULT_POLL_MS = 100;
+
 export interface KernelSourceOptions {
   /** node name: first part of every exec id */
   node: string;
   /** ring buffer size in bytes (power of two, multiple of the page size); default 64 MiB */
   ringBufferBytes?: number;
+  /**
+   * How often the consumer thread wakes to drain the ring buffer when no backlog woke it (ms,
+   * default DEFAULT_POLL_MS). Records wait at most this long in the ring; a backlog of
+   * wakeup_bytes wakes it at once (bulk stays fast).
+   */
+  pollMs?: number;
   /** receives every batch of decoded events, in order */
   onEvents: (events: Event[]) => void;
   /** tgids besides this process that belong to the sensor */
@@ -228,6 +243,7 @@ export class KernelEventSource {
     try {
       sensor = new addon.Sensor(bpfObjectPath(), {
         ringBufferBytes: this.opts.ringBufferBytes,
+        pollMs: this.opts.pollMs ?? DEFAULT_POLL_MS,
         // Zoom programs load now (verified once) and attach only while a zoom needs them.
         optionalPrograms: [...ALL_FACT_PROGRAMS, ...ALL_ZOOM_PROGRAMS],
         deferredPrograms: ALL_ZOOM_PROGRAMS,
