@@ -10,7 +10,8 @@ import { baselineHref, indicatorHref, KIND_LABELS, severityTone } from '../detec
 import { processHref } from '../format/process';
 import { formatNs, formatNsPrecise } from '../format/time';
 import type { InvestigationDetail } from './api';
-import { formatRemaining, verdictOf, verdictTone, zoomStatusTone } from './format';
+import { formatRemaining, remainingMsNow, zoomStatusTone } from '../zoom/zoomState';
+import { verdictOf, verdictTone } from './format';
 import { MutationError } from './Panel';
 
 type ZoomItem = InvestigationDetail['zoomList'][number];
@@ -235,14 +236,14 @@ function ZoomLine({ zoom, now, fetchedAtMs, canCancel }: { zoom: ZoomItem; now: 
       onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.investigations.pathKey() }),
     }),
   );
-  const remaining = zoom.remainingTtlMs === null ? null : Math.max(0, zoom.remainingTtlMs - (now - fetchedAtMs));
+  const remaining = remainingMsNow(zoom, fetchedAtMs, now);
   return (
     <li className="small" data-zoom-id={zoom.id}>
       <span className={`badge badge--${zoomStatusTone(zoom.status)}`}>{zoom.status}</span> <span className="mono">{zoom.probes.join(' ')}</span>
       {zoom.status === 'active' && (
         <>
           {' '}
-          — <span data-testid="zoom-remaining">{formatRemaining(remaining)}</span> left
+          — <span data-testid="zoom-remaining">{remaining === null ? '—' : formatRemaining(remaining)}</span> left
         </>
       )}
       {zoom.status !== 'active' && zoom.reason && <span className="muted"> — {zoom.reason}</span>}

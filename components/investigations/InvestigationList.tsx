@@ -7,7 +7,8 @@ import { useTRPC } from '@/components/trpc/react';
 import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states';
 import { formatNs, formatNsPrecise } from '../format/time';
 import type { InvestigationSummary } from './api';
-import { investigationHref, verdictOf, verdictTone } from './format';
+import { investigationHref } from '../zoom/zoomState';
+import { verdictOf, verdictTone } from './format';
 
 /** The list asks again this often: a zoom's state and new investigations show up without a reload. */
 const LIST_REFRESH_MS = 5_000;

@@ -2,7 +2,7 @@
 
 import { formatNs, formatNsPrecise } from '../format/time';
 import type { InvestigationDetail } from './api';
-import { zoomStatusTone } from './format';
+import { zoomStatusTone } from '../zoom/zoomState';
 
 /** Every zoom of the investigation: who ordered it and why, its probes, and what it emitted or lost. */
 export function ZoomsBody({ zooms, window }: { zooms: InvestigationDetail['zoomList']; window: InvestigationDetail['window'] }) {

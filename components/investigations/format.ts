@@ -1,8 +1,7 @@
-/** Display helpers of the zoom and investigation components (pure: unit-tested). */
-
-export function investigationHref(id: string): string {
-  return `/investigations/${encodeURIComponent(id)}`;
-}
+/**
+ * Display helpers of the investigation components (pure: unit-tested). Zooms' own (status tone,
+ * remaining TTL, investigation links) are in components/zoom/zoomState.ts, shared with the process page.
+ */
 
 /** 1 234 567 → "1.2 MB"; small counts stay exact ("512 B"). */
 export function formatBytes(n: number): string {
@@ -17,31 +16,7 @@ export function formatBytes(n: number): string {
   return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
 }
 
-/** Remaining TTL for a countdown: "4 min 05 s", "12 s"; "—" when none. */
-export function formatRemaining(ms: number | null): string {
-  if (ms === null) return '—';
-  const s = Math.max(0, Math.ceil(ms / 1000));
-  if (s < 60) return `${s} s`;
-  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-}
-
 export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'muted';
-
-/** Badge tone of a zoom's status. */
-export function zoomStatusTone(status: string): Tone {
-  switch (status) {
-    case 'active':
-    case 'ordered':
-      return 'info';
-    case 'failed':
-    case 'refused':
-      return 'bad';
-    case 'exhausted':
-      return 'warn';
-    default:
-      return 'muted';
-  }
-}
 
 /** Badge tone of a finding's severity. */
 export function findingTone(severity: string): Tone {

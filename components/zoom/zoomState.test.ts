@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ZoomView } from '@/server/zoom/views';
-import { anyLive, formatRemaining, investigationHref, orderErrorTitle, remainingMsNow, statusBadgeClass, zoomsOfProcess } from './zoomState';
+import { anyLive, formatRemaining, investigationHref, orderErrorTitle, remainingMsNow, statusBadgeClass, zoomsOfProcess, zoomStatusTone } from './zoomState';
 
 const view = (over: Partial<ZoomView>): ZoomView =>
   ({ id: 'z-1', status: 'active', remainingTtlMs: 60_000, target: { kind: 'exec_id', value: 'n:1:2:3:4' }, ...over }) as ZoomView;
@@ -37,6 +37,8 @@ describe('zoom panel state', () => {
     expect(statusBadgeClass('active')).toBe('badge--ok');
     expect(statusBadgeClass('refused')).toBe('badge--bad');
     expect(statusBadgeClass('exhausted')).toBe('badge--warn');
+    // One mapping for both pages (the investigation page's badges use the tone).
+    expect(['active', 'ordered', 'refused', 'exhausted', 'expired', 'unknown'].map(zoomStatusTone)).toEqual(['ok', 'info', 'bad', 'warn', 'muted', 'muted']);
     expect(anyLive([view({ status: 'expired' }), view({ status: 'ordered' })])).toBe(true);
     expect(anyLive([view({ status: 'expired' }), view({ status: 'cancelled' })])).toBe(false);
   });

@@ -1,3 +1,4 @@
+import type { Tone } from '@/components/investigations/format';
 import type { ZoomView } from '@/server/zoom/views';
 
 /**
@@ -32,18 +33,23 @@ export function formatRemaining(ms: number): string {
   return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${sec} s`;
 }
 
-const STATUS_BADGE: Record<ZoomStatus, string> = {
-  ordered: 'badge--info',
-  active: 'badge--ok',
-  expired: 'badge--muted',
-  cancelled: 'badge--muted',
-  exhausted: 'badge--warn',
-  failed: 'badge--bad',
-  refused: 'badge--bad',
+const STATUS_TONE: Record<ZoomStatus, Tone> = {
+  ordered: 'info',
+  active: 'ok',
+  expired: 'muted',
+  cancelled: 'muted',
+  exhausted: 'warn',
+  failed: 'bad',
+  refused: 'bad',
 };
 
+/** Badge tone of a zoom's status (the process page and the investigation page alike). */
+export function zoomStatusTone(status: string): Tone {
+  return STATUS_TONE[status as ZoomStatus] ?? 'muted';
+}
+
 export function statusBadgeClass(status: ZoomStatus): string {
-  return STATUS_BADGE[status] ?? 'badge--muted';
+  return `badge--${zoomStatusTone(status)}`;
 }
 
 /** True while some zoom may still change by itself (the panel keeps polling). */
