@@ -119,7 +119,7 @@ export function analysisKey(scope: InvestigationScope, counts: EvidenceCounts): 
  * Bump when the analyzers or the views built from them answer differently for the same evidence:
  * stored analyses with the old format are then computed again instead of being served.
  */
-export const ANALYSIS_FORMAT = 1;
+const ANALYSIS_FORMAT = 1;
 
 const serviceMapKeys = new WeakMap<object, string>();
 
@@ -185,7 +185,7 @@ export function analyse(db: Db, id: string, nowNs: bigint): Promise<Analysed> {
  * ended zoom's evidence never changes, and a budget-sized zoom's analysis costs far more than the
  * page's budget.
  */
-export const MEMO_SIZE = 16;
+const MEMO_SIZE = 16;
 const memo = new WeakMap<Db, Map<string, { key: string; analysed: Analysed }>>();
 
 /** Hooks run by forgetAnalyses (the stored-analysis layer keeps views of its own). */
@@ -203,7 +203,7 @@ export function forgetAnalyses(db: Db): void {
 }
 
 /** The analysis kept in memory for this key, if any (most recently used last). */
-export function keptAnalysis(db: Db, id: string, key: string): Analysed | null {
+function keptAnalysis(db: Db, id: string, key: string): Analysed | null {
   const perDb = memo.get(db);
   const known = perDb?.get(id);
   if (!perDb || !known || known.key !== key) return null;
@@ -281,7 +281,7 @@ const analyzerConfig = () => ({ serviceMap: getServiceMap().map, fileClassifier:
  * The analysis over the part of the evidence the page narrowed to (a time range, one process),
  * the beaconing window clipped to it; the whole analysis when nothing is narrowed.
  */
-export function narrowAnalysis(a: Analysed, narrowing: Narrowing = {}): Analysed {
+function narrowAnalysis(a: Analysed, narrowing: Narrowing = {}): Analysed {
   if (isWhole(narrowing)) return a;
   const { fromNs, toNs, execId } = narrowing;
   const key = narrowingKey(narrowing);

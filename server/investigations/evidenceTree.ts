@@ -10,9 +10,6 @@ import type { EvidenceFindingView } from './views';
  * of the analysis views (views.ts: evidenceFindings), stored with them once the investigation settled.
  */
 
-export type { EvidenceFindingView, EvidenceRowView } from './views';
-export { MAX_ROWS_PER_FINDING } from './views';
-
 export interface EvidenceTreeView {
   indicators: IndicatorView[];
   findings: EvidenceFindingView[];

@@ -46,7 +46,6 @@ export interface InvestigationDetailView extends InvestigationSummaryView {
 
 export { InvestigationNotFoundError, NotFoundError } from './errors';
 export type { Narrowing } from './analysis';
-export type { CodeModuleView, CodeView, DestinationView, FileRowView, FilesView, NetworkView, PayloadPrefixView } from './views';
 
 // --- list and get ---------------------------------------------------------------------------------
 

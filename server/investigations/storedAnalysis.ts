@@ -50,13 +50,13 @@ const NS_PER_S = 1_000_000_000n;
 export const SETTLE_NS = 10n * NS_PER_S;
 
 /** Settled: at least one zoom ran, none is still active or ordered, and the last one ended SETTLE_NS ago. */
-export function isSettled(scope: InvestigationScope, nowNs: bigint): boolean {
+function isSettled(scope: InvestigationScope, nowNs: bigint): boolean {
   if (!scope.window || scope.zooms.length === 0) return false;
   if (scope.zooms.some((z) => z.status === 'active' || z.status === 'ordered')) return false;
   return BigInt(scope.window.endNs) + SETTLE_NS <= nowNs;
 }
 
-export function viewsOf(a: Parameters<typeof networkView>[0]): AnalysisViews {
+function viewsOf(a: Parameters<typeof networkView>[0]): AnalysisViews {
   return { findings: a.analysis.findings, network: networkView(a), files: filesView(a), code: codeView(a), evidence: evidenceFindings(a) };
 }
 
