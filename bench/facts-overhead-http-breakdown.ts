@@ -13,18 +13,22 @@
  *   none         no sensor;
  *   nothing      every fact switched off: the process lifecycle programs and the sensor's user
  *                space only;
+ *   floor        the object loaded by the addon alone, only facts_sys_enter attached and configured
+ *                off (it returns at once): the price of any sys_enter hook on this kernel;
  *   syscalls     + the syscall bitmap (the sys_enter hook);
  *   counters     + activity counters only (the sys_enter hook, no bitmap);
  *   inbound      + endpoints with the inbound TCP read hook;
- *   all          everything on (the product's default).
- * --short runs none, nothing and all only; --poll-ms sets the sensor's ring-buffer poll interval.
+ *   all          everything on (the product's default);
+ *   noinbound    everything on but inbound endpoints (no TCP read hook).
+ * --short runs none, nothing and all only, --configs a,b,c the ones named; --poll-ms sets the sensor's ring-buffer poll interval.
  * Printed: requests/s (median over rounds, and each round), the server's CPU per request, and the
  * sensor process's own CPU during each wrk run. Asserts nothing; figures go to docs/BENCHMARKS.md.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { KernelEventSource, probeKernel } from '../sensor/src/kernel/source';
+import { DEFAULT_POLL_MS, KernelEventSource, probeKernel } from '../sensor/src/kernel/source';
+import { bpfObjectPath, loadAddon, type NativeSensor } from '../sensor/src/kernel/addon';
 import type { FactsOptions } from '../sensor/src/kernel/facts';
 
 const { values } = parseArgs({
@@ -36,6 +40,8 @@ const { values } = parseArgs({
     'poll-ms': { type: 'string' },
     /** only none, nothing and all */
     short: { type: 'boolean', default: false },
+    /** a comma-separated subset of the configurations, e.g. none,floor,all */
+    configs: { type: 'string' },
   },
 });
 const POLL_MS = values['poll-ms'] !== undefined ? Number(values['poll-ms']) : undefined;
@@ -58,14 +64,33 @@ function wrk(serverPid: number): { rps: number; serverUsPerReq: number } {
 }
 
 const OFF: FactsOptions = { syscalls: false, files: false, countersIntervalMs: 0, ioUring: false, endpoints: false, inbound: false };
-const CONFIGS: Record<string, FactsOptions | null> = values.short ? { none: null, nothing: OFF, all: {} } : {
+/** null: no sensor; 'floor': facts_sys_enter attached alone, configured off. */
+type Config = FactsOptions | null | 'floor';
+const ALL_CONFIGS: Record<string, Config> = values.short ? { none: null, nothing: OFF, all: {} } : {
   none: null,
   nothing: OFF,
+  floor: 'floor',
   syscalls: { ...OFF, syscalls: true },
   counters: { ...OFF, countersIntervalMs: 10_000 },
   inbound: { ...OFF, endpoints: true, inbound: true },
   all: {},
+  noinbound: { inbound: false },
 };
+const CONFIGS: Record<string, Config> = values.configs
+  ? Object.fromEntries(values.configs.split(',').map((n) => {
+      if (!(n in ALL_CONFIGS)) throw new Error(`unknown configuration ${n} (one of ${Object.keys(ALL_CONFIGS).join(', ')})`);
+      return [n, ALL_CONFIGS[n]!];
+    }))
+  : ALL_CONFIGS;
+
+/** The object with facts_sys_enter attached alone and facts_config left all-zero (off). */
+function startFloor(): NativeSensor {
+  const sensor: NativeSensor = new (loadAddon().Sensor)(bpfObjectPath(), { ringBufferBytes: 1 << 22, pollMs: POLL_MS ?? DEFAULT_POLL_MS });
+  sensor.load();
+  sensor.attach();
+  for (const p of sensor.programs()) if (p.name !== 'facts_sys_enter') sensor.detachProgram(p.name);
+  return sensor;
+}
 
 async function main(): Promise<void> {
   const probe = probeKernel();
@@ -78,8 +103,9 @@ async function main(): Promise<void> {
     const results: Record<string, { rps: number[]; serverUs: number[]; sensorCpuMs: number[] }> = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, facts] of Object.entries(CONFIGS)) {
-        const source = facts ? new KernelEventSource({ node: 'bench', onEvents: () => {}, facts, ...(POLL_MS !== undefined ? { pollMs: POLL_MS } : {}) }) : null;
+        const source = facts && facts !== 'floor' ? new KernelEventSource({ node: 'bench', onEvents: () => {}, facts, ...(POLL_MS !== undefined ? { pollMs: POLL_MS } : {}) }) : null;
         await source?.start();
+        const floor = facts === 'floor' ? startFloor() : null;
         try {
           await new Promise((r) => setTimeout(r, facts ? SETTLE_MS : 0));
           const cpu0 = process.cpuUsage();
@@ -91,6 +117,7 @@ async function main(): Promise<void> {
           r.sensorCpuMs.push(Math.round((cpu.user + cpu.system) / 1000));
         } finally {
           await source?.stop();
+          await floor?.stop();
         }
       }
     }

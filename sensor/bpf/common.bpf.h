@@ -474,6 +474,22 @@ static __always_inline void end_image(struct soc_exec_key *key, __u32 tid, __u16
 	bpf_ringbuf_submit(ev, submit_flags());
 }
 
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+static __always_inline bool file_is_socket(struct file *f)
+{
+	return (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFSOCK;
+}
+
+/* The sock of a socket file (file_is_socket), or null. */
+static __always_inline struct sock *file_sock(struct file *f)
+{
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+
+	return sock ? BPF_CORE_READ(sock, sk) : 0;
+}
+
 /* The file behind descriptor fd of task, or null. */
 static __always_inline struct file *fd_file(struct task_struct *task, int fd)
 {

@@ -116,7 +116,7 @@ enum soc_via {
 enum soc_direction {
 	SOC_DIR_UNSPEC = 0,
 	SOC_DIR_OUTBOUND = 1, /* this process connected or sent to the endpoint */
-	SOC_DIR_INBOUND = 2, /* the endpoint connected to this process (first read of an accept) */
+	SOC_DIR_INBOUND = 2, /* the endpoint connected to this process (accepted by this process) */
 };
 
 /* ABI of a syscall fact (sys_enter reports numbers of the caller's table). */
@@ -279,7 +279,7 @@ struct soc_activity_counters {
 	__u64 iouring_setups; /* rings created */
 	__u64 connects; /* connect() through syscalls or io_uring, TCP and UDP */
 	__u64 sends_addressed; /* sendto/sendmsg with a destination address (UDP) */
-	__u64 accepts; /* inbound TCP connections first read by this image */
+	__u64 accepts; /* inbound TCP connections accepted by this image */
 	__u64 opens; /* open/openat/openat2/creat syscalls and io_uring OPENAT/OPENAT2 */
 	__u64 sensitive_opens; /* opens that matched the sensitive-path prefilter */
 };
@@ -303,6 +303,7 @@ struct soc_exec_counters {
 #define SOC_FACTS_ENDPOINTS (1u << 2)
 #define SOC_FACTS_FILES (1u << 3)
 #define SOC_FACTS_COUNTERS (1u << 4)
+#define SOC_FACTS_INBOUND (1u << 5) /* inbound endpoints (and their accepts count) */
 
 struct soc_facts_config {
 	__u32 enabled; /* SOC_FACTS_* */

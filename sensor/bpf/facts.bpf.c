@@ -23,9 +23,10 @@
  *    connect(2), sendto(2) with an address and for io_uring CONNECT/SEND(MSG), inline in the
  *    submitter or in io_uring's worker threads, before the kernel acts: the user's address,
  *    whatever the socket's fate. They never deny (always return 1).
- *  - sockops (PASSIVE_ESTABLISHED) marks inbound TCP connections in socket storage, and
- *    tp_btf/tcp_rcv_space_adjust reports each on its first read by its owner, the one moment
- *    an inbound connection is tied to a process (the accept itself has no tracepoint).
+ *  - inbound TCP connections: listen and accept calls (in the sys_enter and io_uring
+ *    submission programs) note which image takes connections on which port; sockops
+ *    (PASSIVE_ESTABLISHED) reports each connection for its port's acceptor, an accept call the
+ *    one waiting at the head of the queue. No hook per read or per syscall exit (see below).
  */
 #include "common.bpf.h"
 
@@ -42,6 +43,9 @@
 #define NR_creat 85
 #define NR_openat 257
 #define NR_openat2 437
+#define NR_accept 43
+#define NR_listen 50
+#define NR_accept4 288
 
 /* Random per-load seed of the path hash (set by user space), so collisions cannot be crafted. */
 const volatile __u64 path_hash_seed = 0;
@@ -167,14 +171,6 @@ struct {
 	__type(value, struct file_scratch);
 } file_scratch SEC(".maps");
 
-/* Inbound TCP connections not yet read by their owner (set in softirq by sockops). */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u32);
-} inbound_pending SEC(".maps");
-
 /* --- state and config -------------------------------------------------------------------- */
 
 static __always_inline struct soc_facts_config *facts_cfg(void)
@@ -271,6 +267,12 @@ static __always_inline void fill_header(struct soc_event_header *h, __u16 op, __
 	h->tgid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
 }
+
+/* Listen and accept calls (defined with the inbound programs below). */
+static __noinline int syscall_accept(struct soc_facts_config *cfg, struct task_struct *task,
+				     struct proc_state *st, int fd, bool listen);
+static __noinline int iouring_accept(struct soc_facts_config *cfg, struct io_kiocb *req,
+				     struct task_struct *task, struct proc_state *st, bool listen);
 
 /* --- syscalls ---------------------------------------------------------------------------- */
 
@@ -733,6 +735,9 @@ int BPF_PROG(facts_sys_enter, struct pt_regs *regs, long id)
 			st->pending.opens++;
 		if (en & SOC_FACTS_FILES)
 			syscall_open(regs, id, st);
+	} else if ((id == NR_accept4 || id == NR_accept || id == NR_listen) &&
+		   (en & SOC_FACTS_INBOUND) && !is_compat(task)) {
+		syscall_accept(cfg, task, st, PT_REGS_PARM1_SYSCALL(regs), id == NR_listen);
 	}
 #endif
 	if (en & SOC_FACTS_COUNTERS) {
@@ -880,6 +885,9 @@ int BPF_PROG(facts_iouring_submit, struct io_kiocb *req)
 			iouring_open(req, st, opcode);
 	} else if ((en & SOC_FACTS_ENDPOINTS) && is_net_op(opcode)) {
 		iouring_net(req, st, opcode);
+	} else if ((opcode == IORING_OP_ACCEPT || opcode == IORING_OP_LISTEN) &&
+		   (en & SOC_FACTS_INBOUND)) {
+		iouring_accept(cfg, req, task, st, opcode == IORING_OP_LISTEN);
 	}
 	if (en & SOC_FACTS_COUNTERS) {
 		st->pending.iouring_submissions++;
@@ -934,13 +942,15 @@ int BPF_PROG(facts_iouring_create, int fd, void *ring_ctx, __u32 sq_entries, __u
 
 /* --- endpoints --------------------------------------------------------------------------- */
 
-static __always_inline void endpoint_fact(struct proc_state *st, __u16 family, __u16 port,
-					  __u8 protocol, __u8 via, __u8 direction, __u32 *addr)
+/* The endpoint fact of image key (process tgid), once per image. own: SOC_F_OWN_TGID or 0. */
+static __always_inline void endpoint_fact_of(struct soc_exec_key *key, __u32 tgid, __u16 own,
+					     __u16 family, __u16 port, __u8 protocol, __u8 via,
+					     __u8 direction, __u32 *addr)
 {
 	struct soc_endpoint_fact *ev;
 	struct fact_key k = {};
 
-	k.exec = st->key;
+	k.exec = *key;
 	k.kind = SOC_OP_FACT_ENDPOINT;
 	k.extra = ((__u32)port << 16) | ((__u32)protocol << 8) | (family == AF_INET6 ? 0x80 : 0) |
 		  (via << 4) | direction;
@@ -954,8 +964,13 @@ static __always_inline void endpoint_fact(struct proc_state *st, __u16 family, _
 		bpf_map_delete_elem(&fact_seen, &k);
 		return;
 	}
-	fill_header(&ev->hdr, SOC_OP_FACT_ENDPOINT, sizeof(*ev), own_now(st));
-	ev->key = st->key;
+	fill_header(&ev->hdr, SOC_OP_FACT_ENDPOINT, sizeof(*ev), own);
+	if (ev->hdr.tgid != tgid) {
+		/* In softirq (sockops) the current task is anyone's: name the image's process. */
+		ev->hdr.tgid = tgid;
+		ev->hdr.tid = tgid;
+	}
+	ev->key = *key;
 	ev->family = family;
 	ev->port = port;
 	ev->protocol = protocol;
@@ -966,6 +981,15 @@ static __always_inline void endpoint_fact(struct proc_state *st, __u16 family, _
 	ev->pad2[1] = 0;
 	__builtin_memcpy(ev->addr, addr, 16);
 	bpf_ringbuf_submit(ev, submit_flags());
+}
+
+static __always_inline void endpoint_fact(struct proc_state *st, __u16 family, __u16 port,
+					  __u8 protocol, __u8 via, __u8 direction, __u32 *addr)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u16 own = own_now(st);
+
+	endpoint_fact_of(&st->key, pid_tgid >> 32, own, family, port, protocol, via, direction, addr);
 }
 
 /* Through io_uring: run by one of its threads, or inline in the thread that just submitted it. */
@@ -1048,75 +1072,253 @@ int facts_sendmsg6(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
-/* An inbound TCP connection is established (softirq): remember it until its owner reads it. */
+/*
+ * Inbound TCP connections. An accept is the one moment a connection meets a process, but no
+ * hook sees accepts cheaply here: a syscall exit tracepoint (any one) adds work to every
+ * syscall exit of the host, a TCP-read hook runs on every read (it cost an HTTP service ~1 % of
+ * its throughput). So each listen and accept call — seen by the sys_enter hook that runs
+ * anyway, or at io_uring LISTEN/ACCEPT submission — notes which image takes connections on
+ * which port (`acceptors`); an accept also reports the connection at the head of the accept
+ * queue (the one this call takes); sockops reports each connection when it is established, in
+ * softirq, for the port's acceptor. Work per listen/accept call and per connection, none per
+ * read or per syscall exit.
+ * Attribution is by (network namespace, local port): processes taking turns on one port
+ * (pre-fork workers, SO_REUSEPORT groups) get the connections of the one that accepted last.
+ */
+struct acceptor_key {
+	__u64 netns; /* net_cookie */
+	__u32 port; /* host byte order */
+	__u32 pad;
+};
+
+struct acceptor {
+	struct soc_exec_key key;
+	__u8 via; /* enum soc_via: how it accepts */
+	__u8 own; /* the image is the sensor's own */
+	__u16 pad;
+	__u32 pad2;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct acceptor_key);
+	__type(value, struct acceptor);
+} acceptors SEC(".maps");
+
+#define TCP_LISTEN_STATE 10 /* TCP_LISTEN */
+
+/* The TCP sock behind file f (listening, if listening), or null. */
+static __always_inline struct sock *tcp_sock_of(struct file *f, bool listening)
+{
+	struct sock *sk;
+
+	if (!f || !file_is_socket(f))
+		return 0;
+	sk = file_sock(f);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	if (listening && BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN_STATE)
+		return 0;
+	return sk;
+}
+
+/*
+ * The image of st takes connections on sk's port (it listens or accepts there): note it as
+ * the port's acceptor, in *k and *a. False when the port has no bound number yet. *was_known:
+ * an acceptor of the port was noted before.
+ */
+static __always_inline bool acceptor_note(struct proc_state *st, struct sock *sk, __u8 via,
+					  struct acceptor_key *k, struct acceptor *a, bool *was_known)
+{
+	struct acceptor *cur;
+
+	k->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, net_cookie);
+	k->port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (!k->port)
+		return false; /* listen(2) without bind(2) binds at listen: its first accept notes it */
+	a->key = st->key;
+	a->via = via;
+	a->own = own_now(st) ? 1 : 0;
+	cur = bpf_map_lookup_elem(&acceptors, k);
+	*was_known = cur != 0;
+	if (!cur || cur->via != a->via || cur->own != a->own ||
+	    cur->key.start_boottime_ns != a->key.start_boottime_ns ||
+	    cur->key.self_exec_id != a->key.self_exec_id || cur->key.tgid != a->key.tgid)
+		bpf_map_update_elem(&acceptors, k, a, BPF_ANY);
+	return true;
+}
+
+/*
+ * listen(2) on file f (or io_uring LISTEN): the listener's image is the port's acceptor until
+ * one accepts. It replaces whatever an earlier, closed listener of the same port left, so a
+ * reused port is never credited to a process that is gone.
+ */
+static __always_inline void listen_called(struct proc_state *st, struct file *f, __u8 via)
+{
+	struct sock *sk = tcp_sock_of(f, false);
+	struct acceptor_key k = {};
+	struct acceptor a = {};
+	bool known;
+
+	if (sk)
+		acceptor_note(st, sk, via, &k, &a, &known);
+}
+
+/* One more accepted connection in image key's counters (updated in place: no thread state here). */
+static __always_inline void add_accept(struct soc_exec_key *key, bool own)
+{
+	struct soc_exec_counters *c = bpf_map_lookup_elem(&exec_counters, key);
+
+	if (!c) {
+		struct soc_exec_counters zero = {};
+
+		bpf_map_update_elem(&exec_counters, key, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&exec_counters, key);
+		if (!c) {
+			count(&errors, SOC_ERR_COUNTERS_ALLOC);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&c->counters.accepts, 1);
+	if (own && !(c->flags & SOC_F_OWN_TGID))
+		__sync_fetch_and_or(&c->flags, SOC_F_OWN_TGID);
+}
+
+/* An inbound connection from addr to port of image a: count it (if counted), report it once. */
+static __always_inline void inbound_fact(struct soc_facts_config *cfg, struct acceptor *a,
+					 __u16 family, __u16 port, __u32 *addr, bool counted)
+{
+	if (counted && (cfg->enabled & SOC_FACTS_COUNTERS))
+		add_accept(&a->key, a->own);
+	if (cfg->enabled & SOC_FACTS_ENDPOINTS)
+		endpoint_fact_of(&a->key, a->key.tgid, a->own ? SOC_F_OWN_TGID : 0, family, port,
+				 IPPROTO_TCP, a->via, SOC_DIR_INBOUND, addr);
+}
+
+/*
+ * accept(2)/accept4(2) on fd, or an io_uring ACCEPT of file f, by the thread with state st:
+ * remember the acceptor of the port, and report the connection the call takes if one waits.
+ */
+static __always_inline void accept_called(struct soc_facts_config *cfg, struct proc_state *st,
+					  struct file *f, __u8 via)
+{
+	struct sock *sk = tcp_sock_of(f, true), *child;
+	struct acceptor_key k = {};
+	struct request_sock *req;
+	struct acceptor a = {};
+	__u32 addr[4] = {};
+	__u16 family;
+	bool known;
+
+	if (!sk || !acceptor_note(st, sk, via, &k, &a, &known))
+		return;
+	/* Not under the queue's lock: another acceptor may take it first (then this reports a
+	 * connection of the same port that the other accepted), never a freed sock (TCP socks
+	 * are SLAB_TYPESAFE_BY_RCU and read with probe reads). */
+	req = BPF_CORE_READ((struct inet_connection_sock *)sk, icsk_accept_queue.rskq_accept_head);
+	if (!req)
+		return;
+	child = BPF_CORE_READ(req, sk);
+	if (!child)
+		return;
+	family = BPF_CORE_READ(child, __sk_common.skc_family);
+	if (family == AF_INET)
+		addr[0] = BPF_CORE_READ(child, __sk_common.skc_daddr);
+	else if (family == AF_INET6)
+		BPF_CORE_READ_INTO(&addr, child, __sk_common.skc_v6_daddr);
+	else
+		return;
+	/* Counted here only if no acceptor was known (sockops counted the others on arrival). */
+	inbound_fact(cfg, &a, family, k.port, addr, !known);
+}
+
+/* An inbound TCP connection is established (softirq, no process): report it for its acceptor. */
 SEC("sockops")
 int facts_sockops(struct bpf_sock_ops *skops)
 {
 	struct soc_facts_config *cfg;
-	struct bpf_sock *sk;
-	__u32 *pending;
+	struct acceptor_key k = {};
+	struct acceptor *a;
+	__u32 addr[4] = {};
+	__u16 family;
 
 	if (skops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
 		return 1;
 	cfg = facts_cfg();
-	if (!cfg || !(cfg->enabled & (SOC_FACTS_ENDPOINTS | SOC_FACTS_COUNTERS)))
+	if (!cfg || !(cfg->enabled & SOC_FACTS_INBOUND))
 		return 1;
-	sk = skops->sk;
-	if (!sk)
+	k.netns = bpf_get_netns_cookie(skops);
+	k.port = skops->local_port;
+	a = bpf_map_lookup_elem(&acceptors, &k);
+	if (!a)
+		return 1; /* no listen or accept seen on this port (a listener older than the sensor):
+			   * its next accept reports the connection from the queue */
+	family = skops->family;
+	if (family == AF_INET) {
+		addr[0] = skops->remote_ip4;
+		/* Keeps the compiler from merging the two ctx reads into one through a moved ctx
+		 * pointer, which the verifier rejects. */
+		barrier_var(addr[0]);
+	} else if (family == AF_INET6) {
+		addr[0] = skops->remote_ip6[0];
+		addr[1] = skops->remote_ip6[1];
+		addr[2] = skops->remote_ip6[2];
+		addr[3] = skops->remote_ip6[3];
+	} else {
 		return 1;
-	pending = bpf_sk_storage_get(&inbound_pending, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (pending)
-		*pending = 1;
+	}
+	inbound_fact(cfg, a, family, k.port, addr, true);
 	return 1;
 }
 
-/*
- * Receive-side bookkeeping after a read from a TCP socket. A marked socket read with its lock
- * owned by user (tcp_recvmsg holds it; softirq never owns it) by a user task is being read by
- * its owner: report the inbound endpoint once, for that task's image, and unmark it. Unmarked
- * sockets — all but the first read of each inbound connection — cost one storage lookup.
- */
-SEC("tp_btf/tcp_rcv_space_adjust")
-int BPF_PROG(facts_tcp_first_read, struct sock *sk)
+static __noinline int syscall_accept(struct soc_facts_config *cfg, struct task_struct *task,
+				     struct proc_state *st, int fd, bool listen)
 {
-	struct soc_facts_config *cfg;
-	struct task_struct *task;
-	struct proc_state *st;
-	__u32 addr[4] = {};
-	__u32 *pending;
-	__u16 family;
+	struct file *f;
 
-	pending = bpf_sk_storage_get(&inbound_pending, sk, 0, 0);
-	if (!pending)
+	if (!cfg || !task || !st)
 		return 0;
-	task = bpf_get_current_task_btf();
-	if ((task->flags & PF_KTHREAD) || !sk->sk_lock.owned)
+	f = fd_file(task, fd);
+	if (listen)
+		listen_called(st, f, SOC_VIA_SYSCALL);
+	else
+		accept_called(cfg, st, f, SOC_VIA_SYSCALL);
+	return 0;
+}
+
+/* io_uring keeps its registered files as nodes whose low bits are flags (io_slot_file()). */
+#define IO_SLOT_FLAG_BITS 0x3ul
+
+/* An io_uring ACCEPT or LISTEN is submitted: its socket is the SQE's fd or registered file. */
+static __noinline int iouring_accept(struct soc_facts_config *cfg, struct io_kiocb *req,
+				     struct task_struct *task, struct proc_state *st, bool listen)
+{
+	struct io_rsrc_node *node = 0;
+	struct io_rsrc_node **nodes;
+	struct io_uring_sqe sqe;
+	struct file *f;
+
+	if (!cfg || !req || !task || !st)
 		return 0;
-	bpf_sk_storage_delete(&inbound_pending, sk);
-	cfg = facts_cfg();
-	if (!cfg)
+	if (!read_sqe(req, &sqe)) {
+		count(&errors, SOC_ERR_SQE_UNREAD);
 		return 0;
-	st = thread_state(task);
-	if (!st)
-		return 0;
-	family = sk->__sk_common.skc_family;
-	if (family == AF_INET) {
-		addr[0] = sk->__sk_common.skc_daddr;
-	} else if (family == AF_INET6) {
-		addr[0] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[0];
-		addr[1] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[1];
-		addr[2] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[2];
-		addr[3] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[3];
+	}
+	if (sqe.flags & (1u << IOSQE_FIXED_FILE_BIT)) {
+		if ((__u32)sqe.fd >= BPF_CORE_READ(req, ctx, file_table.data.nr))
+			return 0;
+		nodes = BPF_CORE_READ(req, ctx, file_table.data.nodes);
+		bpf_probe_read_kernel(&node, sizeof(node), &nodes[(__u32)sqe.fd]);
+		if (!node)
+			return 0;
+		f = (struct file *)(BPF_CORE_READ(node, file_ptr) & ~IO_SLOT_FLAG_BITS);
 	} else {
-		return 0;
+		f = fd_file(task, sqe.fd);
 	}
-	if (cfg->enabled & SOC_FACTS_COUNTERS) {
-		st->pending.accepts++;
-		tick(st, cfg);
-	}
-	if (cfg->enabled & SOC_FACTS_ENDPOINTS)
-		endpoint_fact(st, family, sk->__sk_common.skc_num, IPPROTO_TCP,
-			      (task->flags & PF_IO_WORKER) ? SOC_VIA_IO_URING : SOC_VIA_SYSCALL,
-			      SOC_DIR_INBOUND, addr);
+	if (listen)
+		listen_called(st, f, SOC_VIA_IO_URING);
+	else
+		accept_called(cfg, st, f, SOC_VIA_IO_URING);
 	return 0;
 }

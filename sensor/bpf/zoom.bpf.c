@@ -43,8 +43,6 @@
 /* Not in BTF (preprocessor constants, UAPI). */
 #define PROT_EXEC 0x4
 #define MAP_ANONYMOUS 0x20
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
 #define IORING_CQE_F_MORE (1U << 1)
 #define IOSQE_FIXED_FILE (1U << 0)
 
@@ -388,18 +386,6 @@ static __always_inline __u16 current_own(void)
 }
 
 /* --- files and sockets ------------------------------------------------------------------------ */
-
-static __always_inline bool file_is_socket(struct file *f)
-{
-	return (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFSOCK;
-}
-
-static __always_inline struct sock *file_sock(struct file *f)
-{
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-
-	return sock ? BPF_CORE_READ(sock, sk) : 0;
-}
 
 /* Remote and local address of sk (IPv4 in the first 4 bytes; network order). */
 static __always_inline void sk_addresses(struct sock *sk, __u16 *family, __u8 *raddr, __u16 *rport,

@@ -11,6 +11,14 @@
  *     --udp                use a UDP socket for --connect / --send (CONNECT then SEND)
  *     --send TEXT          after --connect: SEND one frame, a 4-byte big-endian length + TEXT
  *     --sendto             UDP: SENDMSG to the address instead of CONNECT + SEND
+ *     --accept             listen on an ephemeral 127.0.0.1 TCP port and accept one connection
+ *                          from itself: the ACCEPT is submitted first (no connection yet: the
+ *                          ring waits for one), then a client socket connects with connect(2);
+ *                          with --syscalls, connect(2) then accept4(2)
+ *     --direct             with --accept: a direct ACCEPT into the ring's file table
+ *                          (IORING_FILE_INDEX_ALLOC) instead of a descriptor
+ *     --port N             with --accept: listen on port N (SO_REUSEADDR) instead of an
+ *                          ephemeral one
  *     --sqpoll             create the ring with IORING_SETUP_SQPOLL (a kernel thread,
  *                          iou-sqp-PID, submits for the process)
  *     --async              set IOSQE_ASYNC on every request (run by io-wq workers, iou-wrk-PID)
@@ -21,7 +29,7 @@
  *     --hold-ms N          sleep N ms before exiting
  *
  * Prints one JSON line on stdout: {"pid":..,"ring_fd":..,"ring_flags":..,"open_fd":..,
- * "read_bytes":..,"connect":..,"sent":..,"errors":[..]}. Exit status 0 when every operation
+ * "read_bytes":..,"connect":..,"sent":..,"accept_port":..,"accepted":..,"errors":[..]}. Exit status 0 when every operation
  * succeeded, 1 otherwise, 2 on bad usage.
  */
 #define _GNU_SOURCE
@@ -45,8 +53,8 @@ static struct {
 	const char *open_path;
 	const char *connect_to;
 	const char *send_text;
-	bool udp, sendto, sqpoll, async, syscalls, wait;
-	int repeat;
+	bool udp, sendto, sqpoll, async, syscalls, wait, accept, direct;
+	int repeat, port;
 	long hold_ms;
 } opt = { .repeat = 1 };
 
@@ -208,16 +216,88 @@ static int do_net(int *connected, long *sent)
 	return ret < 0 ? -1 : 0;
 }
 
+/* Listens on 127.0.0.1:0 and accepts one connection made by a client socket of its own. */
+static int do_accept(int *port, int *accepted)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(opt.port) };
+	socklen_t alen = sizeof(a);
+	int l, c, fd, ret = 0, one = 1;
+
+	*accepted = 0;
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0)
+		return note_error("socket", errno), -1;
+	if (setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 4) ||
+	    getsockname(l, (struct sockaddr *)&a, &alen)) {
+		note_error("listen", errno);
+		close(l);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c < 0) {
+		note_error("socket", errno);
+		close(l);
+		return -1;
+	}
+	if (opt.syscalls) {
+		if (connect(c, (struct sockaddr *)&a, sizeof(a))) {
+			note_error("connect", errno);
+			ret = -1;
+		} else if ((fd = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+			note_error("accept4", errno);
+			ret = -1;
+		} else {
+			*accepted = 1;
+			close(fd);
+		}
+	} else {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+		struct io_uring_cqe *cqe;
+
+		if (opt.direct)
+			io_uring_prep_accept_direct(sqe, l, NULL, NULL, SOCK_CLOEXEC, IORING_FILE_INDEX_ALLOC);
+		else
+			io_uring_prep_accept(sqe, l, NULL, NULL, SOCK_CLOEXEC);
+		io_uring_sqe_set_flags(sqe, sqe_flags);
+		ret = io_uring_submit(&ring);
+		if (ret < 0) {
+			note_error("io_uring_submit", -ret);
+		} else if (connect(c, (struct sockaddr *)&a, sizeof(a))) {
+			note_error("connect", errno);
+			ret = -1;
+		} else if ((ret = io_uring_wait_cqe(&ring, &cqe)) < 0) {
+			note_error("io_uring_wait_cqe", -ret);
+		} else {
+			ret = cqe->res;
+			io_uring_cqe_seen(&ring, cqe);
+			if (ret < 0) {
+				note_error("IORING_OP_ACCEPT", -ret);
+			} else {
+				*accepted = 1;
+				if (!opt.direct)
+					close(ret);
+				ret = 0;
+			}
+		}
+	}
+	close(c);
+	close(l);
+	return ret < 0 ? -1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: uring_probe [--open PATH] [--connect HOST:PORT [--udp] [--send TEXT] "
-			"[--sendto]] [--sqpoll] [--async] [--syscalls] [--repeat N] [--wait] [--hold-ms N]\n");
+			"[--sendto]] [--accept [--direct] [--port N]] [--sqpoll] [--async] [--syscalls] [--repeat N] [--wait] [--hold-ms N]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	int open_fd = -1, connected = 0, failed = 0, ring_fd = -1;
+	int open_fd = -1, connected = 0, failed = 0, ring_fd = -1, accept_port = 0, accepted = 0;
 	long read_bytes = -1, sent = 0;
 	unsigned ring_flags = 0;
 
@@ -235,6 +315,12 @@ int main(int argc, char **argv)
 			opt.udp = true;
 		else if (!strcmp(a, "--sendto"))
 			opt.sendto = true;
+		else if (!strcmp(a, "--accept"))
+			opt.accept = true;
+		else if (!strcmp(a, "--direct"))
+			opt.direct = true;
+		else if (!strcmp(a, "--port") && next)
+			opt.port = atoi(argv[++i]);
 		else if (!strcmp(a, "--sqpoll"))
 			opt.sqpoll = true;
 		else if (!strcmp(a, "--async"))
@@ -276,6 +362,11 @@ int main(int argc, char **argv)
 			printf("{\"pid\":%d,\"errors\":[%s]}\n", getpid(), errors);
 			return 1;
 		}
+		if (opt.direct) {
+			ret = io_uring_register_files_sparse(&ring, 4);
+			if (ret < 0)
+				note_error("io_uring_register_files_sparse", -ret);
+		}
 		ring_fd = ring.ring_fd;
 		ring_flags = p.flags;
 		sqe_flags = opt.async ? IOSQE_ASYNC : 0;
@@ -284,6 +375,8 @@ int main(int argc, char **argv)
 		if (opt.open_path && do_open_read(&open_fd, &read_bytes))
 			failed = 1;
 		if (opt.connect_to && do_net(&connected, &sent))
+			failed = 1;
+		if (opt.accept && do_accept(&accept_port, &accepted))
 			failed = 1;
 	}
 	if (opt.hold_ms > 0) {
@@ -294,7 +387,8 @@ int main(int argc, char **argv)
 	if (!opt.syscalls)
 		io_uring_queue_exit(&ring);
 	printf("{\"pid\":%d,\"ring_fd\":%d,\"ring_flags\":%u,\"open_fd\":%d,\"read_bytes\":%ld,"
-	       "\"connect\":%d,\"sent\":%ld,\"errors\":[%s]}\n",
-	       getpid(), ring_fd, ring_flags, open_fd, read_bytes, connected, sent, errors);
+	       "\"connect\":%d,\"sent\":%ld,\"accept_port\":%d,\"accepted\":%d,\"errors\":[%s]}\n",
+	       getpid(), ring_fd, ring_flags, open_fd, read_bytes, connected, sent, accept_port, accepted,
+	       errors);
 	return failed || errors_len ? 1 : 0;
 }

@@ -64,6 +64,15 @@ describe.skipIf(skipReason !== '')(`first-seen facts (${skipReason || 'live'})`,
     return { pid, stdout: done.stdout };
   }
 
+  /** Accepted connections of an image that ended, from its counter reports. */
+  async function acceptsOf(image: string): Promise<bigint> {
+    const reports = await waitFor(`final counters of ${image}`, () => {
+      const r = events.filter((e) => e.execId === image && e.body?.$case === 'counters');
+      return r.some((e) => e.body?.$case === 'counters' && e.body.value.final) ? r : undefined;
+    });
+    return reports.reduce((n, e) => n + (e.body?.$case === 'counters' ? BigInt(e.body.value.accepts) : 0n), 0n);
+  }
+
   /** The exec id of the last image of pid whose binary is `binary`. */
   function imageOf(pid: number, binary: string): string {
     const ex = execsOf(pid).filter((e) => e.body?.$case === 'exec' && e.body.value.binary === binary);
@@ -113,7 +122,6 @@ describe.skipIf(skipReason !== '')(`first-seen facts (${skipReason || 'live'})`,
         'facts_sendmsg4',
         'facts_sendmsg6',
         'facts_sockops',
-        'facts_tcp_first_read',
       ].map((n) => [n, true, '']),
     );
   });
@@ -269,10 +277,41 @@ describe.skipIf(skipReason !== '')(`first-seen facts (${skipReason || 'live'})`,
     ]);
   });
 
-  it('inbound connections are endpoints of the image that reads them', async () => {
+  it('inbound connections are endpoints of the image that accepts them', async () => {
     // The listener is this (own) process: its image reports 127.0.0.1 -> its port once.
     const self = factsOf(process.pid, FactKind.FACT_KIND_ENDPOINT).filter((f) => f.fact.direction === Direction.DIRECTION_INBOUND);
     expect(self.map((f) => [f.fact.address, f.fact.port, f.fact.protocol, f.own])).toEqual([['127.0.0.1', tcpPort, 'tcp', true]]);
+  });
+
+  it.each([
+    ['accept4(2)', ['--syscalls'], FactVia.FACT_VIA_SYSCALL],
+    ['io_uring ACCEPT, waiting for the connection', [], FactVia.FACT_VIA_IO_URING],
+    ['io_uring ACCEPT into the ring file table', ['--direct'], FactVia.FACT_VIA_IO_URING],
+    ['io_uring ACCEPT through an SQPOLL ring', ['--sqpoll'], FactVia.FACT_VIA_IO_URING],
+    ['io_uring ACCEPT in an io-wq worker', ['--async'], FactVia.FACT_VIA_IO_URING],
+  ])('an inbound connection accepted by %s is an endpoint of the accepting image', async (_how, args, via) => {
+    const { pid, stdout } = await run([URING_PROBE, '--accept', ...args]);
+    const out = JSON.parse(stdout) as { accept_port: number; accepted: number };
+    expect(out.accepted).toBe(1);
+    const image = imageOf(pid, URING_PROBE);
+    const inbound = factsOf(pid, FactKind.FACT_KIND_ENDPOINT).filter((f) => f.fact.direction === Direction.DIRECTION_INBOUND);
+    expect(inbound.map((f) => [f.execId, f.fact.address, f.fact.port, f.fact.protocol, f.fact.via])).toEqual([[image, '127.0.0.1', out.accept_port, 'tcp', via]]);
+    expect(await acceptsOf(image)).toBe(1n);
+  });
+
+  it('credits a connection to a reused port to its new listener, not to the one that left', async () => {
+    const first = await run([URING_PROBE, '--accept', '--syscalls']);
+    const port = (JSON.parse(first.stdout) as { accept_port: number }).accept_port;
+    // The second listener's client connects before it accepts: sockops reports the connection
+    // for the port's acceptor, which its listen(2) made it.
+    const second = await run([URING_PROBE, '--accept', '--syscalls', '--port', String(port)]);
+    expect((JSON.parse(second.stdout) as { accept_port: number }).accept_port).toBe(port);
+    for (const { pid } of [first, second]) {
+      const image = imageOf(pid, URING_PROBE);
+      const inbound = factsOf(pid, FactKind.FACT_KIND_ENDPOINT).filter((f) => f.fact.direction === Direction.DIRECTION_INBOUND);
+      expect(inbound.map((f) => [f.execId, f.fact.port])).toEqual([[image, port]]);
+      expect(await acceptsOf(image)).toBe(1n);
+    }
   });
 
   it('marks a process and what it spawns as own', async () => {
@@ -356,7 +395,7 @@ describe.skipIf(!probe.ok)('facts switched off by configuration', () => {
     await src.start();
     try {
       const facts = src.status().programs.filter((p) => p.name.startsWith('facts_'));
-      expect(facts).toHaveLength(9);
+      expect(facts).toHaveLength(8);
       for (const p of facts) {
         expect(p.attached).toBe(false);
         expect(p.error).toMatch(/^not loaded: .* off$/);

@@ -99,10 +99,16 @@ describe('kernel configuration', () => {
     const o = resolveFactsOptions({ ioUring: false });
     const b = encodeFactsConfig(o, true);
     expect(b.length).toBe(FACTS_CONFIG.size);
-    expect(b.readUInt32LE(FACTS_CONFIG.fields.enabled)).toBe(FactsEnabled.SYSCALLS | FactsEnabled.ENDPOINTS | FactsEnabled.FILES | FactsEnabled.COUNTERS);
-    expect(encodeFactsConfig(resolveFactsOptions({ countersIntervalMs: 0 }), false).readUInt32LE(0)).toBe(
-      FactsEnabled.IO_URING | FactsEnabled.ENDPOINTS | FactsEnabled.FILES,
+    expect(b.readUInt32LE(FACTS_CONFIG.fields.enabled)).toBe(
+      FactsEnabled.SYSCALLS | FactsEnabled.ENDPOINTS | FactsEnabled.FILES | FactsEnabled.COUNTERS | FactsEnabled.INBOUND,
     );
+    expect(encodeFactsConfig(resolveFactsOptions({ countersIntervalMs: 0 }), false).readUInt32LE(0)).toBe(
+      FactsEnabled.IO_URING | FactsEnabled.ENDPOINTS | FactsEnabled.FILES | FactsEnabled.INBOUND,
+    );
+    // Inbound needs its facts (endpoints) or their count (counters), and its own switch.
+    expect(encodeFactsConfig(resolveFactsOptions({ inbound: false }), false).readUInt32LE(0) & FactsEnabled.INBOUND).toBe(0);
+    expect(encodeFactsConfig(resolveFactsOptions({ endpoints: false, countersIntervalMs: 0, inbound: true }), false).readUInt32LE(0) & FactsEnabled.INBOUND).toBe(0);
+    expect(encodeFactsConfig(resolveFactsOptions({ endpoints: false, inbound: true }), false).readUInt32LE(0) & FactsEnabled.INBOUND).toBe(FactsEnabled.INBOUND);
   });
 
   it('stores suffixes reversed with their bit length, and the bigrams of segments', () => {

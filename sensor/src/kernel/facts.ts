@@ -17,9 +17,10 @@ export interface FactsOptions {
   /** remote endpoints (connect, addressed send, inbound accept) */
   endpoints?: boolean;
   /**
-   * inbound endpoints (default: as `endpoints`): a hook on every TCP read of the host (~15–50 ns
-   * each, docs/BENCHMARKS.md) to tie each inbound connection to the image that reads it. The
-   * facts also need `endpoints`; the hook alone still counts accepts.
+   * inbound endpoints (default: as `endpoints`): each accepted TCP connection, by accept(2),
+   * accept4(2) or io_uring ACCEPT, for the image that accepts it (hooks that run once per
+   * connection; io_uring completions of other opcodes return at once). The facts also need
+   * `endpoints`; the hooks alone still count accepts.
    */
   inbound?: boolean;
   /** opens of sensitive path classes */
@@ -58,6 +59,11 @@ export function resolveFactsOptions(o: FactsOptions | undefined): ResolvedFactsO
   };
 }
 
+/** Inbound endpoints are watched: switched on, and their facts or their count wanted. */
+export function inboundActive(o: ResolvedFactsOptions): boolean {
+  return o.inbound && (o.endpoints || o.countersIntervalMs > 0);
+}
+
 /** struct soc_facts_config for these options (the syscall bit from `syscalls`). */
 export function encodeFactsConfig(o: ResolvedFactsOptions, syscalls: boolean): Buffer {
   const b = Buffer.alloc(FACTS_CONFIG.size);
@@ -66,7 +72,8 @@ export function encodeFactsConfig(o: ResolvedFactsOptions, syscalls: boolean): B
     (o.ioUring ? FactsEnabled.IO_URING : 0) |
     (o.endpoints ? FactsEnabled.ENDPOINTS : 0) |
     (o.files ? FactsEnabled.FILES : 0) |
-    (o.countersIntervalMs > 0 ? FactsEnabled.COUNTERS : 0);
+    (o.countersIntervalMs > 0 ? FactsEnabled.COUNTERS : 0) |
+    (inboundActive(o) ? FactsEnabled.INBOUND : 0);
   b.writeUInt32LE(enabled, FACTS_CONFIG.fields.enabled);
   b.writeUInt32LE(COUNTER_BATCH, FACTS_CONFIG.fields.counter_batch);
   b.writeBigUInt64LE(COUNTER_FLUSH_NS, FACTS_CONFIG.fields.counter_flush_ns);

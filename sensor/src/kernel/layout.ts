@@ -65,6 +65,7 @@ export const FactsEnabled = {
   ENDPOINTS: 1 << 2,
   FILES: 1 << 3,
   COUNTERS: 1 << 4,
+  INBOUND: 1 << 5,
 } as const;
 
 /** struct soc_path_probe.flags */

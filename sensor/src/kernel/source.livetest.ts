@@ -84,7 +84,6 @@ describe.skipIf(!probe.ok)(`KernelEventSource (${probe.ok ? 'live' : (probe as {
       ['facts_sendmsg4', 'cgroup', true],
       ['facts_sendmsg6', 'cgroup', true],
       ['facts_sockops', 'sockops', true],
-      ['facts_tcp_first_read', 'tp_btf', true],
     ]);
     // zoom-in programs: loaded, attached only while a zoom needs them (zoom.livetest.ts)
     const zoom = st.programs.filter((p) => p.name.startsWith('zoom_'));

@@ -34,6 +34,7 @@ import {
   encodeFactsConfig,
   encodeProbeTables,
   FirstSeenFilter,
+  inboundActive,
   resolveFactsOptions,
   type FactsOptions,
   type ResolvedFactsOptions,
@@ -64,8 +65,11 @@ export const FACT_PROGRAMS = {
   ioUring: ['facts_iouring_submit', 'facts_iouring_create'],
   /** outbound endpoints (cgroup hooks: connect, addressed send; syscalls and io_uring) */
   endpoints: ['facts_connect4', 'facts_connect6', 'facts_sendmsg4', 'facts_sendmsg6'],
-  /** inbound endpoints (sockops marks, first read by the owner reports) */
-  inbound: ['facts_sockops', 'facts_tcp_first_read'],
+  /**
+   * inbound endpoints: sockops reports connections for the image that accepts on their port
+   * (accept calls are seen by the sys_enter and io_uring submission programs)
+   */
+  inbound: ['facts_sockops'],
 } as const;
 const ALL_FACT_PROGRAMS: string[] = Object.values(FACT_PROGRAMS).flat();
 
@@ -402,16 +406,16 @@ export class KernelEventSource {
     const off: Record<string, string> = {};
     const counting = f.countersIntervalMs > 0;
     const disable = (names: readonly string[], why: string) => names.forEach((n) => (off[n] = why));
-    if (!f.syscalls && !f.files && !counting) disable(FACT_PROGRAMS.sysEnter, 'syscall and file facts and counters are off');
+    if (!f.syscalls && !f.files && !counting && !inboundActive(f)) disable(FACT_PROGRAMS.sysEnter, 'syscall, file and inbound endpoint facts and counters are off');
     if (!f.ioUring && !f.files && !f.endpoints && !counting) disable(FACT_PROGRAMS.ioUring, 'io_uring, file and endpoint facts and counters are off');
     if (!f.endpoints && !counting) disable(FACT_PROGRAMS.endpoints, 'endpoint facts and counters are off');
-    if (!f.inbound) disable(FACT_PROGRAMS.inbound, 'inbound endpoint facts are off');
+    if (!inboundActive(f)) disable(FACT_PROGRAMS.inbound, 'inbound endpoint facts are off');
     return off;
   }
 
   private sysEnterNeeded(): boolean {
     const f = this.facts!;
-    return this.syscallBitmap || f.files || f.countersIntervalMs > 0;
+    return this.syscallBitmap || f.files || f.countersIntervalMs > 0 || inboundActive(f);
   }
 
   private nowWallNs(): string {
