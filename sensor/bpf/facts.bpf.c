@@ -1095,7 +1095,8 @@ struct acceptor {
 	struct soc_exec_key key;
 	__u8 via; /* enum soc_via: how it accepts */
 	__u8 own; /* the image is the sensor's own */
-	__u16 pad;
+	__u8 accepting; /* it accepted (else it only listened: via is not known yet) */
+	__u8 pad;
 	__u32 pad2;
 };
 
@@ -1123,13 +1124,20 @@ static __always_inline struct sock *tcp_sock_of(struct file *f, bool listening)
 	return sk;
 }
 
+static __always_inline bool same_image(struct soc_exec_key *x, struct soc_exec_key *y)
+{
+	return x->start_boottime_ns == y->start_boottime_ns && x->self_exec_id == y->self_exec_id &&
+	       x->tgid == y->tgid;
+}
+
 /*
- * The image of st takes connections on sk's port (it listens or accepts there): note it as
- * the port's acceptor, in *k and *a. False when the port has no bound number yet. *was_known:
- * an acceptor of the port was noted before.
+ * The image of st takes connections on sk's port (it accepts there, or listens: accepting 0):
+ * note it as the port's acceptor, in *k and *a. False when the port has no bound number yet.
+ * *was_known: an acceptor of the port was noted before.
  */
 static __always_inline bool acceptor_note(struct proc_state *st, struct sock *sk, __u8 via,
-					  struct acceptor_key *k, struct acceptor *a, bool *was_known)
+					  bool accepting, struct acceptor_key *k, struct acceptor *a,
+					  bool *was_known)
 {
 	struct acceptor *cur;
 
@@ -1140,12 +1148,13 @@ static __always_inline bool acceptor_note(struct proc_state *st, struct sock *sk
 	a->key = st->key;
 	a->via = via;
 	a->own = own_now(st) ? 1 : 0;
+	a->accepting = accepting;
 	cur = bpf_map_lookup_elem(&acceptors, k);
 	*was_known = cur != 0;
-	if (!cur || cur->via != a->via || cur->own != a->own ||
-	    cur->key.start_boottime_ns != a->key.start_boottime_ns ||
-	    cur->key.self_exec_id != a->key.self_exec_id || cur->key.tgid != a->key.tgid)
-		bpf_map_update_elem(&acceptors, k, a, BPF_ANY);
+	if (cur && same_image(&cur->key, &a->key) && cur->own == a->own &&
+	    (accepting ? cur->accepting && cur->via == via : cur->accepting))
+		return true; /* unchanged; a listen again does not forget how the image accepts */
+	bpf_map_update_elem(&acceptors, k, a, BPF_ANY);
 	return true;
 }
 
@@ -1162,7 +1171,7 @@ static __always_inline void listen_called(struct proc_state *st, struct file *f,
 	bool known;
 
 	if (sk)
-		acceptor_note(st, sk, via, &k, &a, &known);
+		acceptor_note(st, sk, via, false, &k, &a, &known);
 }
 
 /* One more accepted connection in image key's counters (updated in place: no thread state here). */
@@ -1191,7 +1200,9 @@ static __always_inline void inbound_fact(struct soc_facts_config *cfg, struct ac
 {
 	if (counted && (cfg->enabled & SOC_FACTS_COUNTERS))
 		add_accept(&a->key, a->own);
-	if (cfg->enabled & SOC_FACTS_ENDPOINTS)
+	/* An image that only listened so far: how it accepts (the fact's via) is not known yet;
+	 * its accept call reports the connection from the head of the queue. */
+	if (a->accepting && (cfg->enabled & SOC_FACTS_ENDPOINTS))
 		endpoint_fact_of(&a->key, a->key.tgid, a->own ? SOC_F_OWN_TGID : 0, family, port,
 				 IPPROTO_TCP, a->via, SOC_DIR_INBOUND, addr);
 }
@@ -1211,7 +1222,7 @@ static __always_inline void accept_called(struct soc_facts_config *cfg, struct p
 	__u16 family;
 	bool known;
 
-	if (!sk || !acceptor_note(st, sk, via, &k, &a, &known))
+	if (!sk || !acceptor_note(st, sk, via, true, &k, &a, &known))
 		return;
 	/* Not under the queue's lock: another acceptor may take it first (then this reports a
 	 * connection of the same port that the other accepted), never a freed sock (TCP socks
