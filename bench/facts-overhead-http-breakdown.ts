@@ -19,7 +19,8 @@
  *   counters     + activity counters only (the sys_enter hook, no bitmap);
  *   inbound      + endpoints with the inbound TCP read hook;
  *   all          everything on (the product's default);
- *   noinbound    everything on but inbound endpoints (no TCP read hook).
+ *   noinbound    everything on but inbound endpoints;
+ *   all-poll-1000  everything on, the ring-buffer consumer polling every 1000 ms.
  * --short runs none, nothing and all only, --configs a,b,c the ones named; --poll-ms sets the sensor's ring-buffer poll interval.
  * Printed: requests/s (median over rounds, and each round), the server's CPU per request, and the
  * sensor process's own CPU during each wrk run. Asserts nothing; figures go to docs/BENCHMARKS.md.
@@ -75,7 +76,10 @@ const ALL_CONFIGS: Record<string, Config> = values.short ? { none: null, nothing
   inbound: { ...OFF, endpoints: true, inbound: true },
   all: {},
   noinbound: { inbound: false },
+  /** everything on, the consumer woken 1 s apart (instead of --poll-ms or the default) */
+  'all-poll-1000': {},
 };
+const POLL_OVERRIDE: Record<string, number> = { 'all-poll-1000': 1000 };
 const CONFIGS: Record<string, Config> = values.configs
   ? Object.fromEntries(values.configs.split(',').map((n) => {
       if (!(n in ALL_CONFIGS)) throw new Error(`unknown configuration ${n} (one of ${Object.keys(ALL_CONFIGS).join(', ')})`);
@@ -103,7 +107,8 @@ async function main(): Promise<void> {
     const results: Record<string, { rps: number[]; serverUs: number[]; sensorCpuMs: number[] }> = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, facts] of Object.entries(CONFIGS)) {
-        const source = facts && facts !== 'floor' ? new KernelEventSource({ node: 'bench', onEvents: () => {}, facts, ...(POLL_MS !== undefined ? { pollMs: POLL_MS } : {}) }) : null;
+        const pollMs = POLL_OVERRIDE[name] ?? POLL_MS;
+        const source = facts && facts !== 'floor' ? new KernelEventSource({ node: 'bench', onEvents: () => {}, facts, ...(pollMs !== undefined ? { pollMs } : {}) }) : null;
         await source?.start();
         const floor = facts === 'floor' ? startFloor() : null;
         try {

@@ -30,8 +30,9 @@
  *            once other load is out of the picture). On a shared machine all swing with other
  *            load, so `accounted` adds the overhead from counts: the server's syscalls per
  *            request (from the sensor's own counters) x the extra ns per syscall of the syscall
- *            phase, plus the receive-path program's run time (kernel.bpf_stats_enabled, in one
- *            extra run), as a share of the server's CPU per request.
+ *            phase, plus every other facts program's run time per request, host-wide
+ *            (kernel.bpf_stats_enabled, in one extra run: an upper bound), as a share of the
+ *            server's CPU per request.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -218,16 +219,16 @@ function wrk(port: number, serverPid: number): HttpRun {
 interface Accounting {
   requests: number;
   serverSyscalls: number;
-  tcpFirstReadRuns: number;
-  tcpFirstReadNs: number;
+  sysEnterRuns: number;
+  otherRuns: number;
   otherNs: number;
 }
 
 /**
  * One more run with the sensor and kernel.bpf_stats_enabled on (it adds clock reads to every
  * program run, so the throughput rounds run without it): how many syscalls the server makes per
- * request (the sensor's own ActivityCounters of the server image) and what the program on the
- * TCP receive path costs.
+ * request (the sensor's own ActivityCounters of the server image), how often the sys_enter program
+ * runs per request (the server's and wrk's syscalls), and what every other program costs.
  */
 async function accountingRun(port: number, pid: number): Promise<Accounting> {
   const statsFile = '/proc/sys/kernel/bpf_stats_enabled';
@@ -246,11 +247,9 @@ async function accountingRun(port: number, pid: number): Promise<Accounting> {
         serverSyscalls: evs
           .filter((e) => e.pid === pid && e.body?.$case === 'counters')
           .reduce((a, e) => a + Number((e.body as { value: { syscalls: string } }).value.syscalls), 0),
-        tcpFirstReadRuns: delta('facts_tcp_first_read', 'runCount'),
-        tcpFirstReadNs: delta('facts_tcp_first_read', 'runTimeNs'),
-        otherNs: after
-          .filter((p) => p.name !== 'facts_sys_enter' && p.name !== 'facts_tcp_first_read')
-          .reduce((a, p) => a + delta(p.name, 'runTimeNs'), 0),
+        sysEnterRuns: delta('facts_sys_enter', 'runCount'),
+        otherRuns: after.filter((p) => p.name !== 'facts_sys_enter').reduce((a, p) => a + delta(p.name, 'runCount'), 0),
+        otherNs: after.filter((p) => p.name !== 'facts_sys_enter').reduce((a, p) => a + delta(p.name, 'runTimeNs'), 0),
       };
     }, 500);
   } finally {
@@ -261,25 +260,25 @@ async function accountingRun(port: number, pid: number): Promise<Accounting> {
 /**
  * The overhead the server pays per request, from what was counted rather than from throughput
  * (which other load on a shared machine swings by ±15 %): its syscalls per request times the
- * extra cost of one syscall on the hot path ("on" − "none" of the syscall phase), plus the
- * receive-path program (facts_tcp_first_read runs on every TCP read on the host, the server's
- * and wrk's: an upper bound). Other programs' time — the lifecycle of whatever else runs on the
- * host — is reported apart: it is not the server's.
+ * extra cost of one syscall on the hot path ("on" − "none" of the syscall phase), plus the run
+ * time of every other program per request, host-wide (the lifecycle of whatever else runs on
+ * the host, a connection's sockops: an upper bound of the server's share; none of them runs
+ * per request or per read).
  */
 function account(a: Accounting, serverCpuUsPerReq: number): Record<string, number | string> {
   const syscallsPerReq = a.serverSyscalls / a.requests;
   const perSyscall = hookedSyscallNs ?? NaN;
-  const tcpReadPerReq = a.tcpFirstReadNs / a.requests;
-  const nsPerReq = syscallsPerReq * perSyscall + tcpReadPerReq;
+  const otherPerReq = a.otherNs / a.requests;
+  const nsPerReq = syscallsPerReq * perSyscall + otherPerReq;
   return {
     serverSyscallsPerRequest: round2(syscallsPerReq),
     hookedSyscallExtraNs: round2(perSyscall),
-    tcpFirstReadRunsPerRequest: round2(a.tcpFirstReadRuns / a.requests),
-    tcpFirstReadNsPerRequest: round2(tcpReadPerReq),
+    sysEnterRunsPerRequestHostWide: round2(a.sysEnterRuns / a.requests),
+    otherProgramRunsPerRequestHostWide: round2(a.otherRuns / a.requests),
     overheadNsPerRequest: round2(nsPerReq),
     serverCpuNsPerRequest: Math.round(serverCpuUsPerReq * 1000),
     overheadPercentOfServerCpu: round2((nsPerReq / (serverCpuUsPerReq * 1000)) * 100),
-    otherProgramsNsPerRequestHostWide: round2(a.otherNs / a.requests),
+    otherProgramsNsPerRequestHostWide: round2(otherPerReq),
     note: Number.isNaN(perSyscall) ? 'run the syscalls phase too for the per-syscall cost' : 'accounted from kernel counts',
   };
 }
