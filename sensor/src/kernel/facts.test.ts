@@ -53,6 +53,23 @@ describe('CountersTracker', () => {
     expect(final.body?.$case === 'counters' && [final.body.value.syscalls, final.body.value.sinceNs, final.body.value.final]).toEqual(['2', '200', true]);
   });
 
+  it('starts a final report at the last read before the image ended, not at a read made while its record waited', () => {
+    const t = new CountersTracker('100');
+    t.read(Buffer.alloc(0), Buffer.alloc(0), 0, '200', execIdAt, 'n');
+    t.read(Buffer.alloc(0), Buffer.alloc(0), 0, '300', execIdAt, 'n'); // the image ended at 250, its record still in the ring
+    const final: Event = {
+      seq: '0',
+      tsNs: '250',
+      node: 'n',
+      execId: execIdAt(key(7), 0),
+      pid: 7,
+      tid: 7,
+      body: { $case: 'counters', value: { sinceNs: '0', syscalls: '4', ioUringSubmissions: '0', ioUringSetups: '0', connects: '0', sendsAddressed: '0', accepts: '0', opens: '0', sensitiveOpens: '0', final: true, workload: '' } },
+    };
+    expect(t.final(final)).toBe(true);
+    expect(final.body?.$case === 'counters' && [final.body.value.syscalls, final.body.value.sinceNs]).toEqual(['4', '200']);
+  });
+
   it('restarts from zero when a re-created entry counts less than before', () => {
     const t = new CountersTracker('0');
     t.read(key(1), counters(100), 1, '1', execIdAt, 'n');

@@ -212,8 +212,12 @@ interface TrackedImage {
  */
 export class CountersTracker {
   private readonly images = new Map<string, TrackedImage>();
+  /** The last few read times, oldest first (see sinceFor). */
+  private readonly readTimes: bigint[] = [];
 
-  constructor(private lastReadNs: string) {}
+  constructor(private lastReadNs: string) {
+    this.readTimes.push(BigInt(lastReadNs));
+  }
 
   /**
    * One read of exec_counters: `keys`/`values` as mapDump returns them. Returns the events of
@@ -255,7 +259,21 @@ export class CountersTracker {
       else if (++img.missing > 1) this.images.delete(execId);
     }
     this.lastReadNs = nowNs;
+    this.readTimes.push(BigInt(nowNs));
+    if (this.readTimes.length > 8) this.readTimes.shift();
     return out;
+  }
+
+  /**
+   * The start of a final report's interval. A final record can wait in the ring buffer (up to a
+   * poll interval) while a periodic read happens: its counts then go back to the last read
+   * before the image ended, not to a read after its own time.
+   */
+  private sinceFor(sinceNs: string, endNs: string): string {
+    const end = BigInt(endNs);
+    if (BigInt(sinceNs) <= end) return sinceNs;
+    const before = this.readTimes.filter((t) => t <= end).at(-1);
+    return (before ?? end).toString();
   }
 
   /** A final counters event from the kernel (cumulative): rewritten in place to the delta. */
@@ -276,7 +294,7 @@ export class CountersTracker {
     // image): count from zero.
     if (last && now.some((v, i) => v < last![i]!)) last = undefined;
     const d = now.map((v, i) => v - (last?.[i] ?? 0n));
-    const sinceNs = img?.lastNs ?? this.lastReadNs;
+    const sinceNs = final ? this.sinceFor(img?.lastNs ?? this.lastReadNs, nowNs) : (img?.lastNs ?? this.lastReadNs);
     if (!final) this.images.set(execId, { last: now, lastNs: nowNs, missing: 0 });
     if (!final && d.every((v) => v === 0n)) return undefined;
     const out = { sinceNs, final } as ActivityCounters;
