@@ -716,7 +716,7 @@ int BPF_PROG(facts_sys_enter, struct pt_regs *regs, long id)
 	if (!cfg)
 		return 0;
 	en = cfg->enabled;
-	if (!(en & (SOC_FACTS_SYSCALLS | SOC_FACTS_FILES | SOC_FACTS_COUNTERS)))
+	if (!(en & (SOC_FACTS_SYSCALLS | SOC_FACTS_FILES | SOC_FACTS_COUNTERS | SOC_FACTS_INBOUND)))
 		return 0;
 	task = bpf_get_current_task_btf();
 	st = thread_state(task);

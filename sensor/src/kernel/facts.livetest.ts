@@ -412,3 +412,35 @@ describe.skipIf(!probe.ok)('facts switched off by configuration', () => {
     }
   });
 });
+
+describe.skipIf(!!skipReason)('inbound endpoints with the syscall, file and counter facts off', () => {
+  it('still sees accept calls: the sys_enter program stays attached for them', async () => {
+    const events: Event[] = [];
+    const launcher = new Launcher();
+    const src = new KernelEventSource({
+      node: 'inbound-only',
+      ringBufferBytes: 1 << 22,
+      onEvents: (evs) => events.push(...evs),
+      facts: { syscalls: false, ioUring: false, files: false, countersIntervalMs: 0, endpoints: true },
+    });
+    await src.start();
+    try {
+      expect(src.status().programs.filter((p) => p.attached && p.name.startsWith('facts_')).map((p) => p.name)).toEqual(
+        expect.arrayContaining(['facts_sys_enter', 'facts_sockops']),
+      );
+      const l = launcher.run([URING_PROBE, '--accept', '--syscalls']);
+      const pid = await l.pid;
+      const done = await l.done;
+      expect(done.code, done.stderr).toBe(0);
+      const port = (JSON.parse(done.stdout) as { accept_port: number }).accept_port;
+      const until = Date.now() + 5000;
+      const inbound = () =>
+        events.filter((e) => e.pid === pid && e.body?.$case === 'fact' && e.body.value.direction === Direction.DIRECTION_INBOUND);
+      while (inbound().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(inbound().map((e) => e.body?.$case === 'fact' && [e.body.value.port, e.body.value.via])).toEqual([[port, FactVia.FACT_VIA_SYSCALL]]);
+      expect(events.filter((e) => e.body?.$case === 'fact' && e.body.value.kind === FactKind.FACT_KIND_SYSCALL)).toEqual([]);
+    } finally {
+      await src.stop();
+    }
+  });
+});
