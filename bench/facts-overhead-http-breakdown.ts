@@ -20,7 +20,8 @@
  *   inbound      + endpoints with the inbound TCP read hook;
  *   all          everything on (the product's default);
  *   noinbound    everything on but inbound endpoints;
- *   all-poll-1000  everything on, the ring-buffer consumer polling every 1000 ms.
+ *   all-poll-1000  everything on, the ring-buffer consumer polling every 1000 ms;
+ *   all-alt      everything on, loading the object given by --alt-object (A/B of a BPF change).
  * --short runs none, nothing and all only, --configs a,b,c the ones named; --poll-ms sets the sensor's ring-buffer poll interval.
  * Printed: requests/s (median over rounds, and each round), the server's CPU per request, and the
  * sensor process's own CPU during each wrk run. Asserts nothing; figures go to docs/BENCHMARKS.md.
@@ -43,6 +44,8 @@ const { values } = parseArgs({
     short: { type: 'boolean', default: false },
     /** a comma-separated subset of the configurations, e.g. none,floor,all */
     configs: { type: 'string' },
+    /** another build of process.bpf.o: configuration all-alt runs it (A/B of a kernel-side change) */
+    'alt-object': { type: 'string' },
   },
 });
 const POLL_MS = values['poll-ms'] !== undefined ? Number(values['poll-ms']) : undefined;
@@ -78,6 +81,8 @@ const ALL_CONFIGS: Record<string, Config> = values.short ? { none: null, nothing
   noinbound: { inbound: false },
   /** everything on, the consumer woken 1 s apart (instead of --poll-ms or the default) */
   'all-poll-1000': {},
+  /** everything on, with the object of --alt-object */
+  'all-alt': {},
 };
 const POLL_OVERRIDE: Record<string, number> = { 'all-poll-1000': 1000 };
 const CONFIGS: Record<string, Config> = values.configs
@@ -108,6 +113,12 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, facts] of Object.entries(CONFIGS)) {
         const pollMs = POLL_OVERRIDE[name] ?? POLL_MS;
+        if (name === 'all-alt') {
+          if (!values['alt-object']) throw new Error('all-alt needs --alt-object PATH');
+          process.env.SOC_SENSOR_BPF_OBJECT = values['alt-object'];
+        } else {
+          delete process.env.SOC_SENSOR_BPF_OBJECT;
+        }
         const source = facts && facts !== 'floor' ? new KernelEventSource({ node: 'bench', onEvents: () => {}, facts, ...(pollMs !== undefined ? { pollMs } : {}) }) : null;
         await source?.start();
         const floor = facts === 'floor' ? startFloor() : null;
