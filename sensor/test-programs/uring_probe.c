@@ -19,6 +19,7 @@
  *                          (IORING_FILE_INDEX_ALLOC) instead of a descriptor
  *     --port N             with --accept: listen on port N (SO_REUSEADDR) instead of an
  *                          ephemeral one
+ *     --ipv6               with --accept: on [::1] instead of 127.0.0.1
  *     --sqpoll             create the ring with IORING_SETUP_SQPOLL (a kernel thread,
  *                          iou-sqp-PID, submits for the process)
  *     --async              set IOSQE_ASYNC on every request (run by io-wq workers, iou-wrk-PID)
@@ -53,7 +54,7 @@ static struct {
 	const char *open_path;
 	const char *connect_to;
 	const char *send_text;
-	bool udp, sendto, sqpoll, async, syscalls, wait, accept, direct;
+	bool udp, sendto, sqpoll, async, syscalls, wait, accept, direct, ipv6;
 	int repeat, port;
 	long hold_ms;
 } opt = { .repeat = 1 };
@@ -219,31 +220,45 @@ static int do_net(int *connected, long *sent)
 /* Listens on 127.0.0.1:0 and accepts one connection made by a client socket of its own. */
 static int do_accept(int *port, int *accepted)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-				 .sin_port = htons(opt.port) };
-	socklen_t alen = sizeof(a);
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr *a = (struct sockaddr *)&ss;
+	int family = opt.ipv6 ? AF_INET6 : AF_INET;
+	socklen_t alen, len;
 	int l, c, fd, ret = 0, one = 1;
 
+	if (opt.ipv6) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_addr = in6addr_loopback;
+		a6->sin6_port = htons(opt.port);
+		alen = sizeof(*a6);
+	} else {
+		a4->sin_family = AF_INET;
+		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a4->sin_port = htons(opt.port);
+		alen = sizeof(*a4);
+	}
+	len = alen;
 	*accepted = 0;
-	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	l = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (l < 0)
 		return note_error("socket", errno), -1;
 	if (setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 4) ||
-	    getsockname(l, (struct sockaddr *)&a, &alen)) {
+	    bind(l, a, alen) || listen(l, 4) || getsockname(l, a, &len)) {
 		note_error("listen", errno);
 		close(l);
 		return -1;
 	}
-	*port = ntohs(a.sin_port);
-	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	*port = ntohs(opt.ipv6 ? a6->sin6_port : a4->sin_port);
+	c = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c < 0) {
 		note_error("socket", errno);
 		close(l);
 		return -1;
 	}
 	if (opt.syscalls) {
-		if (connect(c, (struct sockaddr *)&a, sizeof(a))) {
+		if (connect(c, a, alen)) {
 			note_error("connect", errno);
 			ret = -1;
 		} else if ((fd = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0) {
@@ -265,7 +280,7 @@ static int do_accept(int *port, int *accepted)
 		ret = io_uring_submit(&ring);
 		if (ret < 0) {
 			note_error("io_uring_submit", -ret);
-		} else if (connect(c, (struct sockaddr *)&a, sizeof(a))) {
+		} else if (connect(c, a, alen)) {
 			note_error("connect", errno);
 			ret = -1;
 		} else if ((ret = io_uring_wait_cqe(&ring, &cqe)) < 0) {
@@ -291,7 +306,7 @@ static int do_accept(int *port, int *accepted)
 static void usage(void)
 {
 	fprintf(stderr, "usage: uring_probe [--open PATH] [--connect HOST:PORT [--udp] [--send TEXT] "
-			"[--sendto]] [--accept [--direct] [--port N]] [--sqpoll] [--async] [--syscalls] [--repeat N] [--wait] [--hold-ms N]\n");
+			"[--sendto]] [--accept [--direct] [--port N] [--ipv6]] [--sqpoll] [--async] [--syscalls] [--repeat N] [--wait] [--hold-ms N]\n");
 	exit(2);
 }
 
@@ -319,6 +334,8 @@ int main(int argc, char **argv)
 			opt.accept = true;
 		else if (!strcmp(a, "--direct"))
 			opt.direct = true;
+		else if (!strcmp(a, "--ipv6"))
+			opt.ipv6 = true;
 		else if (!strcmp(a, "--port") && next)
 			opt.port = atoi(argv[++i]);
 		else if (!strcmp(a, "--sqpoll"))

@@ -289,13 +289,16 @@ describe.skipIf(skipReason !== '')(`first-seen facts (${skipReason || 'live'})`,
     ['io_uring ACCEPT into the ring file table', ['--direct'], FactVia.FACT_VIA_IO_URING],
     ['io_uring ACCEPT through an SQPOLL ring', ['--sqpoll'], FactVia.FACT_VIA_IO_URING],
     ['io_uring ACCEPT in an io-wq worker', ['--async'], FactVia.FACT_VIA_IO_URING],
+    ['accept4(2) over IPv6', ['--syscalls', '--ipv6'], FactVia.FACT_VIA_SYSCALL],
+    ['io_uring ACCEPT over IPv6', ['--ipv6'], FactVia.FACT_VIA_IO_URING],
   ])('an inbound connection accepted by %s is an endpoint of the accepting image', async (_how, args, via) => {
     const { pid, stdout } = await run([URING_PROBE, '--accept', ...args]);
     const out = JSON.parse(stdout) as { accept_port: number; accepted: number };
     expect(out.accepted).toBe(1);
     const image = imageOf(pid, URING_PROBE);
+    const peer = args.includes('--ipv6') ? '::1' : '127.0.0.1';
     const inbound = factsOf(pid, FactKind.FACT_KIND_ENDPOINT).filter((f) => f.fact.direction === Direction.DIRECTION_INBOUND);
-    expect(inbound.map((f) => [f.execId, f.fact.address, f.fact.port, f.fact.protocol, f.fact.via])).toEqual([[image, '127.0.0.1', out.accept_port, 'tcp', via]]);
+    expect(inbound.map((f) => [f.execId, f.fact.address, f.fact.port, f.fact.protocol, f.fact.via])).toEqual([[image, peer, out.accept_port, 'tcp', via]]);
     expect(await acceptsOf(image)).toBe(1n);
   });
 
