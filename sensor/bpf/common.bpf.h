@@ -412,21 +412,29 @@ static __always_inline bool parent_key_of(struct task_struct *task, struct soc_e
  * run on several CPUs) and clears them. Called in batches (facts.bpf.c), at thread exit and at
  * exec, never per syscall.
  */
-static __always_inline void flush_counters(struct proc_state *st, __u64 now)
+/* Image key's entry in exec_counters, created empty if it has none (null, counted, when full). */
+static __always_inline struct soc_exec_counters *exec_counters_of(struct soc_exec_key *key)
 {
-	struct soc_exec_counters *c = bpf_map_lookup_elem(&exec_counters, &st->key);
-	struct soc_activity_counters *p = &st->pending;
+	struct soc_exec_counters *c = bpf_map_lookup_elem(&exec_counters, key);
 
 	if (!c) {
 		struct soc_exec_counters zero = {};
 
-		bpf_map_update_elem(&exec_counters, &st->key, &zero, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&exec_counters, &st->key);
-		if (!c) {
+		bpf_map_update_elem(&exec_counters, key, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&exec_counters, key);
+		if (!c)
 			count(&errors, SOC_ERR_COUNTERS_ALLOC);
-			goto clear;
-		}
 	}
+	return c;
+}
+
+static __always_inline void flush_counters(struct proc_state *st, __u64 now)
+{
+	struct soc_exec_counters *c = exec_counters_of(&st->key);
+	struct soc_activity_counters *p = &st->pending;
+
+	if (!c)
+		goto clear;
 	if (p->syscalls)
 		__sync_fetch_and_add(&c->counters.syscalls, p->syscalls);
 	if (p->iouring_submissions)
@@ -501,6 +509,27 @@ static __always_inline struct sock *file_sock(struct file *f)
 	struct socket *sock = BPF_CORE_READ(f, private_data);
 
 	return sock ? BPF_CORE_READ(sock, sk) : 0;
+}
+
+/* Remote and local address of sk (IPv4 in the first 4 bytes; network order). */
+static __always_inline void sk_addresses(struct sock *sk, __u16 *family, __u8 *raddr, __u16 *rport,
+					 __u8 *laddr, __u16 *lport)
+{
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	*family = fam;
+	if (fam == AF_INET) {
+		BPF_CORE_READ_INTO((__u32 *)raddr, sk, __sk_common.skc_daddr);
+		BPF_CORE_READ_INTO((__u32 *)laddr, sk, __sk_common.skc_rcv_saddr);
+	} else if (fam == AF_INET6) {
+		BPF_CORE_READ_INTO((struct in6_addr *)raddr, sk, __sk_common.skc_v6_daddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)laddr, sk, __sk_common.skc_v6_rcv_saddr);
+	} else {
+		*family = 0;
+		return;
+	}
+	*rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	*lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 }
 
 /* The file behind descriptor fd of task, or null. */

@@ -1177,18 +1177,10 @@ static __always_inline void listen_called(struct proc_state *st, struct file *f,
 /* One more accepted connection in image key's counters (updated in place: no thread state here). */
 static __always_inline void add_accept(struct soc_exec_key *key, bool own)
 {
-	struct soc_exec_counters *c = bpf_map_lookup_elem(&exec_counters, key);
+	struct soc_exec_counters *c = exec_counters_of(key);
 
-	if (!c) {
-		struct soc_exec_counters zero = {};
-
-		bpf_map_update_elem(&exec_counters, key, &zero, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&exec_counters, key);
-		if (!c) {
-			count(&errors, SOC_ERR_COUNTERS_ALLOC);
-			return;
-		}
-	}
+	if (!c)
+		return;
 	__sync_fetch_and_add(&c->counters.accepts, 1);
 	if (own && !(c->flags & SOC_F_OWN_TGID))
 		__sync_fetch_and_or(&c->flags, SOC_F_OWN_TGID);
@@ -1215,11 +1207,12 @@ static __always_inline void accept_called(struct soc_facts_config *cfg, struct p
 					  struct file *f, __u8 via)
 {
 	struct sock *sk = tcp_sock_of(f, true), *child;
+	__u16 family, rport, lport;
 	struct acceptor_key k = {};
 	struct request_sock *req;
 	struct acceptor a = {};
 	__u32 addr[4] = {};
-	__u16 family;
+	__u8 laddr[16];
 	bool known;
 
 	if (!sk || !acceptor_note(st, sk, via, true, &k, &a, &known))
@@ -1233,12 +1226,8 @@ static __always_inline void accept_called(struct soc_facts_config *cfg, struct p
 	child = BPF_CORE_READ(req, sk);
 	if (!child)
 		return;
-	family = BPF_CORE_READ(child, __sk_common.skc_family);
-	if (family == AF_INET)
-		addr[0] = BPF_CORE_READ(child, __sk_common.skc_daddr);
-	else if (family == AF_INET6)
-		BPF_CORE_READ_INTO(&addr, child, __sk_common.skc_v6_daddr);
-	else
+	sk_addresses(child, &family, (__u8 *)addr, &rport, laddr, &lport);
+	if (!family)
 		return;
 	/* Counted here only if no acceptor was known (sockops counted the others on arrival). */
 	inbound_fact(cfg, &a, family, k.port, addr, !known);
@@ -1286,11 +1275,8 @@ int facts_sockops(struct bpf_sock_ops *skops)
 static __noinline int syscall_accept(struct soc_facts_config *cfg, struct task_struct *task,
 				     struct proc_state *st, int fd, bool listen)
 {
-	struct file *f;
+	struct file *f = fd_file(task, fd);
 
-	if (!cfg || !task || !st)
-		return 0;
-	f = fd_file(task, fd);
 	if (listen)
 		listen_called(st, f, SOC_VIA_SYSCALL);
 	else
@@ -1310,8 +1296,6 @@ static __noinline int iouring_accept(struct soc_facts_config *cfg, struct io_kio
 	struct io_uring_sqe sqe;
 	struct file *f;
 
-	if (!cfg || !req || !task || !st)
-		return 0;
 	if (!read_sqe(req, &sqe)) {
 		count(&errors, SOC_ERR_SQE_UNREAD);
 		return 0;

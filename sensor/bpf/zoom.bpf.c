@@ -387,27 +387,6 @@ static __always_inline __u16 current_own(void)
 
 /* --- files and sockets ------------------------------------------------------------------------ */
 
-/* Remote and local address of sk (IPv4 in the first 4 bytes; network order). */
-static __always_inline void sk_addresses(struct sock *sk, __u16 *family, __u8 *raddr, __u16 *rport,
-					 __u8 *laddr, __u16 *lport)
-{
-	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
-
-	*family = fam;
-	if (fam == AF_INET) {
-		BPF_CORE_READ_INTO((__u32 *)raddr, sk, __sk_common.skc_daddr);
-		BPF_CORE_READ_INTO((__u32 *)laddr, sk, __sk_common.skc_rcv_saddr);
-	} else if (fam == AF_INET6) {
-		BPF_CORE_READ_INTO((struct in6_addr *)raddr, sk, __sk_common.skc_v6_daddr);
-		BPF_CORE_READ_INTO((struct in6_addr *)laddr, sk, __sk_common.skc_v6_rcv_saddr);
-	} else {
-		*family = 0;
-		return;
-	}
-	*rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	*lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-}
-
 /*
  * The path of f into buf (at most ZOOM_PATH_MASK bytes); returns its length, 0 when unresolved.
  * A d_path-like walk relative to the current task's root (common.bpf.h).

@@ -17,10 +17,10 @@ export interface FactsOptions {
   /** remote endpoints (connect, addressed send, inbound accept) */
   endpoints?: boolean;
   /**
-   * inbound endpoints (default: as `endpoints`): each accepted TCP connection, by accept(2),
-   * accept4(2) or io_uring ACCEPT, for the image that accepts it (hooks that run once per
-   * connection; io_uring completions of other opcodes return at once). The facts also need
-   * `endpoints`; the hooks alone still count accepts.
+   * inbound endpoints (default: as `endpoints`): each accepted TCP connection, for the image
+   * that accepts it on that port (listen/accept calls noted by the sys_enter and io_uring
+   * submission programs, sockops once per connection; nothing per read). The facts also need
+   * `endpoints`; without them the connections are still counted (`accepts`).
    */
   inbound?: boolean;
   /** opens of sensitive path classes */
