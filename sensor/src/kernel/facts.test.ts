@@ -23,6 +23,22 @@ function counters(syscalls: number, connects = 0, own = false): Buffer {
   return v;
 }
 
+/** A final counters record of image `tgid` as the kernel reports it (cumulative). */
+function finalCounters(tgid: number, tsNs: string, syscalls: number): Event {
+  return {
+    seq: '0',
+    tsNs,
+    node: 'n',
+    execId: execIdAt(key(tgid), 0),
+    pid: tgid,
+    tid: tgid,
+    body: {
+      $case: 'counters',
+      value: { sinceNs: '0', syscalls: String(syscalls), ioUringSubmissions: '0', ioUringSetups: '0', connects: '0', sendsAddressed: '0', accepts: '0', opens: '0', sensitiveOpens: '0', final: true, workload: '' },
+    },
+  };
+}
+
 describe('CountersTracker', () => {
   it('reports what happened since the last read, only for active images', () => {
     const t = new CountersTracker('100');
@@ -40,15 +56,7 @@ describe('CountersTracker', () => {
     const t = new CountersTracker('100');
     t.read(key(1), counters(10), 1, '200', execIdAt, 'n');
     t.read(Buffer.alloc(0), Buffer.alloc(0), 0, '300', execIdAt, 'n'); // the kernel deleted it ...
-    const final: Event = {
-      seq: '0',
-      tsNs: '350',
-      node: 'n',
-      execId: execIdAt(key(1), 0),
-      pid: 1,
-      tid: 1,
-      body: { $case: 'counters', value: { sinceNs: '0', syscalls: '12', ioUringSubmissions: '0', ioUringSetups: '0', connects: '0', sendsAddressed: '0', accepts: '0', opens: '0', sensitiveOpens: '0', final: true, workload: '' } },
-    };
+    const final = finalCounters(1, '350', 12);
     expect(t.final(final)).toBe(true); // ... and its final record arrives after that read
     expect(final.body?.$case === 'counters' && [final.body.value.syscalls, final.body.value.sinceNs, final.body.value.final]).toEqual(['2', '200', true]);
   });
@@ -57,15 +65,7 @@ describe('CountersTracker', () => {
     const t = new CountersTracker('100');
     t.read(Buffer.alloc(0), Buffer.alloc(0), 0, '200', execIdAt, 'n');
     t.read(Buffer.alloc(0), Buffer.alloc(0), 0, '300', execIdAt, 'n'); // the image ended at 250, its record still in the ring
-    const final: Event = {
-      seq: '0',
-      tsNs: '250',
-      node: 'n',
-      execId: execIdAt(key(7), 0),
-      pid: 7,
-      tid: 7,
-      body: { $case: 'counters', value: { sinceNs: '0', syscalls: '4', ioUringSubmissions: '0', ioUringSetups: '0', connects: '0', sendsAddressed: '0', accepts: '0', opens: '0', sensitiveOpens: '0', final: true, workload: '' } },
-    };
+    const final = finalCounters(7, '250', 4);
     expect(t.final(final)).toBe(true);
     expect(final.body?.$case === 'counters' && [final.body.value.syscalls, final.body.value.sinceNs]).toEqual(['4', '200']);
   });
