@@ -29,8 +29,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_POLL_MS, KernelEventSource, probeKernel } from '../sensor/src/kernel/source';
-import { bpfObjectPath, loadAddon, type NativeSensor } from '../sensor/src/kernel/addon';
+import { KernelEventSource, probeKernel } from '../sensor/src/kernel/source';
+import { startSysEnterFloor } from './floor';
 import type { FactsOptions } from '../sensor/src/kernel/facts';
 
 const { values } = parseArgs({
@@ -92,15 +92,6 @@ const CONFIGS: Record<string, Config> = values.configs
     }))
   : ALL_CONFIGS;
 
-/** The object with facts_sys_enter attached alone and facts_config left all-zero (off). */
-function startFloor(): NativeSensor {
-  const sensor: NativeSensor = new (loadAddon().Sensor)(bpfObjectPath(), { ringBufferBytes: 1 << 22, pollMs: POLL_MS ?? DEFAULT_POLL_MS });
-  sensor.load();
-  sensor.attach();
-  for (const p of sensor.programs()) if (p.name !== 'facts_sys_enter') sensor.detachProgram(p.name);
-  return sensor;
-}
-
 async function main(): Promise<void> {
   const probe = probeKernel();
   if (!probe.ok) throw new Error(`eBPF unavailable: ${probe.reason}`);
@@ -121,7 +112,7 @@ async function main(): Promise<void> {
         }
         const source = facts && facts !== 'floor' ? new KernelEventSource({ node: 'bench', onEvents: () => {}, facts, ...(pollMs !== undefined ? { pollMs } : {}) }) : null;
         await source?.start();
-        const floor = facts === 'floor' ? startFloor() : null;
+        const floor = facts === 'floor' ? startSysEnterFloor(POLL_MS) : null;
         try {
           await new Promise((r) => setTimeout(r, facts ? SETTLE_MS : 0));
           const cpu0 = process.cpuUsage();

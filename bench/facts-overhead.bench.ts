@@ -39,7 +39,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { bpfObjectPath, loadAddon, type NativeSensor } from '../sensor/src/kernel/addon';
+import { startSysEnterFloor } from './floor';
 import { KernelEventSource, probeKernel } from '../sensor/src/kernel/source';
 import type { Event } from '../sensor/gen/soc/sensor/v1/sensor';
 
@@ -91,13 +91,9 @@ async function withSource<T>(f: (src: KernelEventSource, events: Event[]) => Pro
   }
 }
 
-/** The object with facts_sys_enter attached and facts_config left all-zero (off). */
+/** Runs f with the floor sensor (bench/floor.ts): facts_sys_enter attached, configured off. */
 async function withFloor<T>(f: () => T): Promise<T> {
-  const addon = loadAddon();
-  const sensor: NativeSensor = new addon.Sensor(bpfObjectPath(), { ringBufferBytes: 1 << 22 });
-  sensor.load();
-  sensor.attach();
-  for (const p of sensor.programs()) if (p.name !== 'facts_sys_enter') sensor.detachProgram(p.name);
+  const sensor = startSysEnterFloor();
   try {
     return f();
   } finally {
