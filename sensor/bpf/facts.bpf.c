@@ -986,10 +986,9 @@ static __always_inline void endpoint_fact_of(struct soc_exec_key *key, __u32 tgi
 static __always_inline void endpoint_fact(struct proc_state *st, __u16 family, __u16 port,
 					  __u8 protocol, __u8 via, __u8 direction, __u32 *addr)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u16 own = own_now(st);
-
-	endpoint_fact_of(&st->key, pid_tgid >> 32, own, family, port, protocol, via, direction, addr);
+	/* The current task's own image: its tgid is the key's, the header's thread the current. */
+	endpoint_fact_of(&st->key, st->key.tgid, own_now(st), family, port, protocol, via, direction,
+			 addr);
 }
 
 /* Through io_uring: run by one of its threads, or inline in the thread that just submitted it. */
