@@ -26,11 +26,11 @@
  * Printed: requests/s (median over rounds, and each round), the server's CPU per request, and the
  * sensor process's own CPU during each wrk run. Asserts nothing; figures go to docs/BENCHMARKS.md.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { KernelEventSource, probeKernel } from '../sensor/src/kernel/source';
 import { startSysEnterFloor } from './floor';
+import { cpuNs, median, startHttpServer } from './http-load';
 import type { FactsOptions } from '../sensor/src/kernel/facts';
 
 const { values } = parseArgs({
@@ -54,8 +54,6 @@ const SECONDS = Number(values.seconds);
 const SETTLE_MS = Number(values['settle-ms']);
 const PORT = 18099;
 
-const cpuNs = (pid: number) => readdirSync(`/proc/${pid}/task`).reduce((t, tid) => t + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]), 0);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function wrk(serverPid: number): { rps: number; serverUsPerReq: number } {
   const c0 = cpuNs(serverPid);
@@ -95,9 +93,8 @@ const CONFIGS: Record<string, Config> = values.configs
 async function main(): Promise<void> {
   const probe = probeKernel();
   if (!probe.ok) throw new Error(`eBPF unavailable: ${probe.reason}`);
-  const server = spawn('taskset', ['-c', '0', process.execPath, '-e', `require('http').createServer((q, s) => s.end('ok')).listen(${PORT}, '127.0.0.1')`], { stdio: 'ignore' });
+  const { process: server } = await startHttpServer(PORT, 0);
   try {
-    await new Promise((r) => setTimeout(r, 1000));
     const pid = server.pid!;
     wrk(pid); // warm-up
     const results: Record<string, { rps: number[]; serverUs: number[]; sensorCpuMs: number[] }> = {};

@@ -34,12 +34,12 @@
  *            (kernel.bpf_stats_enabled, in one extra run: an upper bound), as a share of the
  *            server's CPU per request.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSysEnterFloor } from './floor';
+import { cpuNs, freePort, median, startHttpServer } from './http-load';
 import { KernelEventSource, probeKernel } from '../sensor/src/kernel/source';
 import type { Event } from '../sensor/gen/soc/sensor/v1/sensor';
 
@@ -63,11 +63,6 @@ const PIN = os.cpus().length >= 2 && !flag('no-pin');
 const SETTLE_MS = arg('settle-ms', 2000);
 const SYSCALL_LOOP = path.resolve(import.meta.dirname, '../sensor/build/syscall_loop');
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** ns per getppid call, median of 3 runs of the loop. */
@@ -169,24 +164,6 @@ async function opens(): Promise<Record<string, unknown>> {
   return out;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** CPU time (ns) the process's threads have run, from /proc/PID/task/TID/schedstat. */
-function cpuNs(pid: number): number {
-  let total = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-  }
-  return total;
-}
-
 interface HttpRun {
   reqPerSec: number;
   requests: number;
@@ -281,23 +258,8 @@ function account(a: Accounting, serverCpuUsPerReq: number): Record<string, numbe
 
 async function http(): Promise<Record<string, unknown>> {
   const port = await freePort();
-  const serverArgv = [process.execPath, '-e', `require('http').createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1')`];
-  // taskset execs the server: the pid stays the server's.
-  const server = PIN ? spawn('taskset', ['-c', '0', ...serverArgv], { stdio: 'ignore' }) : spawn(serverArgv[0]!, serverArgv.slice(1), { stdio: 'ignore' });
+  const { process: server } = await startHttpServer(port, PIN ? 0 : undefined);
   try {
-    for (let i = 0; i < 100; i++) {
-      const ok = await new Promise<boolean>((r) =>
-        net
-          .connect(port, '127.0.0.1')
-          .once('connect', function (this: net.Socket) {
-            this.destroy();
-            r(true);
-          })
-          .once('error', () => r(false)),
-      );
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
     const pid = server.pid!;
     wrk(port, pid); // warm-up (JIT, connection setup)
     const without: HttpRun[] = [];

@@ -4,13 +4,17 @@
  * syscall-bound microbenchmark of the always-on sensor (the per-syscall hook's cost), and a
  * controlled way for tests to make a process call a given syscall a given number of times.
  *
- *   syscall_loop [--syscall NAME|NR | --open PATH] [--iterations N] [--wait]
+ *   syscall_loop [--syscall NAME|NR | --open PATH] [--iterations N] [--pollute KIB] [--wait]
  *                [--then-exec PROGRAM ARGS...]
  *     --syscall     getppid (default), getpid, getuid, getpriority, sched_yield, getcpu, or a
  *                   number (called with zero arguments via syscall(2))
  *     --open        instead: openat(AT_FDCWD, PATH, O_RDONLY) + close per iteration (the cost
  *                   of the open(2) family's path checks); ns_per_call is per open+close pair
  *     --iterations  calls to make (default 1000000)
+ *     --pollute     after each call, write KIB kibibytes of a buffer (one byte per cache line):
+ *                   the caches are cold again for the next call, as in a real service that does
+ *                   work between its syscalls (a tight loop keeps the hook's code and data in
+ *                   L1). ns_per_call includes the pollution; compare modes at the same KIB.
  *     --wait        read one line from stdin before starting (tests learn the pid first)
  *     --then-exec   after the loop, execv(PROGRAM, [PROGRAM, ARGS...]): the same process goes
  *                   on as a new image (e.g. syscall_loop again, for "facts reset at exec")
@@ -48,6 +52,7 @@ int main(int argc, char **argv)
 	long nr = SYS_getppid, iterations = 1000000;
 	char **then = NULL;
 	const char *open_path = NULL;
+	long pollute = 0;
 	int wait = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -72,6 +77,8 @@ int main(int argc, char **argv)
 			nr = SYS_openat;
 		} else if (!strcmp(argv[i], "--iterations") && i + 1 < argc) {
 			iterations = atol(argv[++i]);
+		} else if (!strcmp(argv[i], "--pollute") && i + 1 < argc) {
+			pollute = atol(argv[++i]) * 1024;
 		} else if (!strcmp(argv[i], "--wait")) {
 			wait = 1;
 		} else if (!strcmp(argv[i], "--then-exec") && i + 1 < argc) {
@@ -79,7 +86,7 @@ int main(int argc, char **argv)
 			break;
 		} else {
 			fprintf(stderr, "usage: syscall_loop [--syscall NAME|NR | --open PATH] [--iterations N] "
-					"[--wait] [--then-exec PROGRAM ARGS...]\n");
+					"[--pollute KIB] [--wait] [--then-exec PROGRAM ARGS...]\n");
 			return 2;
 		}
 	}
@@ -89,6 +96,17 @@ int main(int argc, char **argv)
 		if (!fgets(line, sizeof(line), stdin))
 			return 2;
 	}
+	volatile char *dirt = pollute > 0 ? calloc(1, pollute) : NULL;
+
+	if (pollute > 0 && !dirt) {
+		perror("syscall_loop: calloc");
+		return 1;
+	}
+#define POLLUTE()                                            \
+	do {                                                 \
+		for (long off = 0; off < pollute; off += 64) \
+			dirt[off]++;                         \
+	} while (0)
 	long t0 = now_ns();
 	if (open_path) {
 		for (long i = 0; i < iterations; i++) {
@@ -99,10 +117,13 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			close(fd);
+			POLLUTE();
 		}
 	} else {
-		for (long i = 0; i < iterations; i++)
+		for (long i = 0; i < iterations; i++) {
 			syscall(nr, 0, 0, 0); /* getpriority(0, 0): this process; getcpu(NULL, ...): fine */
+			POLLUTE();
+		}
 	}
 	long t1 = now_ns();
 	printf("{\"pid\":%d,\"syscall\":\"%s\",\"nr\":%ld,\"iterations\":%ld,\"ns_per_call\":%.2f}\n",
