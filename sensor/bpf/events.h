@@ -322,6 +322,21 @@ struct soc_path_probe_key {
 #define SOC_PROBE_F_SHORTER (1u << 1) /* prefix trie: a shorter prefix probe also exists */
 #define SOC_PROBE_F_COMPLETE (1u << 2) /* the probe alone decides its class (no other part) */
 
+/*
+ * The path_filter map's one value: what the prefilter needs besides the tries, so that an
+ * ordinary open touches as little as possible (the tables' bounds and a first-byte test before
+ * the 8 KiB bigram table).
+ */
+#define SOC_PATH_BIGRAM_WORDS 1024
+struct soc_path_filter {
+	__u64 first_bytes[4]; /* bit b: some segment probe starts with byte b */
+	__u32 prefix_max; /* longest prefix probe, bytes (0: no prefix probe) */
+	__u32 suffix_max; /* longest suffix probe, bytes (0: no suffix probe) */
+	__u32 segments; /* segment probes (0: no segment scan) */
+	__u32 pad;
+	__u64 bigrams[SOC_PATH_BIGRAM_WORDS]; /* bit (b0 << 8 | b1): a segment probe starts b0 b1 */
+};
+
 struct soc_path_probe {
 	__u32 flags; /* SOC_PROBE_F_* */
 	__u16 id; /* user space's probe number */
@@ -547,6 +562,7 @@ SOC_STATIC_ASSERT(sizeof(struct soc_exec_counters) == 72, "exec counters size");
 SOC_STATIC_ASSERT(sizeof(struct soc_facts_config) == 16, "facts config size");
 SOC_STATIC_ASSERT(sizeof(struct soc_path_probe_key) == 260, "path probe key size");
 SOC_STATIC_ASSERT(sizeof(struct soc_path_probe) == 8, "path probe size");
+SOC_STATIC_ASSERT(sizeof(struct soc_path_filter) == 48 + 8 * SOC_PATH_BIGRAM_WORDS, "path filter size");
 SOC_STATIC_ASSERT(sizeof(struct soc_file_fact) + SOC_STR_MAX <= 0xffff, "file fact size fits");
 SOC_STATIC_ASSERT(sizeof(struct soc_zoom_target) == 16, "zoom target size");
 SOC_STATIC_ASSERT(sizeof(struct soc_zoom_limits) == 24, "zoom limits size");

@@ -101,7 +101,7 @@ struct {
 /*
  * Sensitive-path prefilter, loaded by user space from the path classes: anchored prefixes,
  * suffixes (stored reversed, matched against the reversed path tail) and segments (matched at
- * every position whose two bytes are in path_bigrams). A path that matches a class glob always
+ * every position whose two bytes are in path_filter's bigrams). A path that matches a class glob always
  * contains that glob's probe, so the prefilter can let too much through, never too little.
  */
 #define PATH_TRIE_ENTRIES 256
@@ -131,19 +131,17 @@ struct {
 } path_segments SEC(".maps");
 
 /*
- * Bit (b0 << 8 | b1) set: a segment probe starts with the bytes b0 b1. One 8 KiB value, looked
- * up once per open, so the scan over the path reads it directly.
+ * The bounds of the tries and the segment starts (struct soc_path_filter): one value, looked up
+ * once per open, so the scan over the path reads it directly. The scan tests a position's first
+ * byte in 32 bytes before its bigram in 8 KiB: in a service the table is out of the L1 cache
+ * between opens, and an ordinary path touches one line of it instead of one per byte.
  */
-struct bigram_bits {
-	__u64 w[1024];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct bigram_bits);
-} path_bigrams SEC(".maps");
+	__type(value, struct soc_path_filter);
+} path_filter SEC(".maps");
 
 /*
  * The candidate record and its path are assembled here (SLOT_TRACE users only: sys_enter and
@@ -426,12 +424,15 @@ static __always_inline int segment_at(struct file_scratch *s, __u32 i, __u32 len
 	return p ? probe_result(p) : MATCH_NONE;
 }
 
-static __always_inline bool bigram_at(struct bigram_bits *bits, struct file_scratch *s, __u32 i)
+/* Does a segment probe start at s->path[i]? First byte, then the two bytes. */
+static __always_inline bool bigram_at(struct soc_path_filter *f, struct file_scratch *s, __u32 i)
 {
-	__u32 bg = ((__u32)(__u8)s->path[i & FILE_POS_MASK] << 8) |
-		   (__u8)s->path[(i + 1) & FILE_POS_MASK];
+	__u32 b0 = (__u8)s->path[i & FILE_POS_MASK], bg;
 
-	return bits->w[(bg >> 6) & 1023] & (1ull << (bg & 63));
+	if (!(f->first_bytes[(b0 >> 6) & 3] & (1ull << (b0 & 63))))
+		return false;
+	bg = (b0 << 8) | (__u8)s->path[(i + 1) & FILE_POS_MASK];
+	return f->bigrams[(bg >> 6) & (SOC_PATH_BIGRAM_WORDS - 1)] & (1ull << (bg & 63));
 }
 
 /*
@@ -451,18 +452,18 @@ struct segment_scan {
 static long segment_step(__u32 i, void *arg)
 {
 	struct segment_scan *scan = arg;
-	__u32 zero = 0;
+	struct soc_path_filter *f;
 	struct file_scratch *s;
-	struct bigram_bits *bits;
+	__u32 zero = 0;
 
 	i += scan->start;
 	if (i + 1 >= scan->len)
 		return 1;
 	s = bpf_map_lookup_elem(&file_scratch, &zero);
-	bits = bpf_map_lookup_elem(&path_bigrams, &zero);
-	if (!s || !bits)
+	f = bpf_map_lookup_elem(&path_filter, &zero);
+	if (!s || !f)
 		return 1;
-	if (!bigram_at(bits, s, i))
+	if (!bigram_at(f, s, i))
 		return 0;
 	scan->result = segment_at(s, i, scan->len);
 	return scan->result != MATCH_NONE;
@@ -493,16 +494,16 @@ __noinline int path_reverse_tail(__u32 len, __u32 n)
 /* The first position below SEGMENT_INLINE - 1 whose two bytes start a segment probe (else that). */
 __noinline int path_first_bigram(__u32 len)
 {
-	struct bigram_bits *bits;
+	struct soc_path_filter *f;
 	struct file_scratch *s;
 	__u32 zero = 0, i;
 
 	s = bpf_map_lookup_elem(&file_scratch, &zero);
-	bits = bpf_map_lookup_elem(&path_bigrams, &zero);
-	if (!s || !bits)
+	f = bpf_map_lookup_elem(&path_filter, &zero);
+	if (!s || !f)
 		return SEGMENT_INLINE - 1;
 	for (i = 0; i < SEGMENT_INLINE - 1; i++) {
-		if (i + 1 >= len || bigram_at(bits, s, i))
+		if (i + 1 >= len || bigram_at(f, s, i))
 			break;
 	}
 	return i;
@@ -513,35 +514,54 @@ static __always_inline int match_path(struct file_scratch *s, __u32 len)
 {
 	struct soc_path_probe_key *k = &s->key;
 	struct segment_scan scan = { .result = MATCH_NONE };
+	struct soc_path_filter *f;
 	struct soc_path_probe *p;
-	__u32 n, i;
+	__u32 zero = 0, n, i;
 
+	f = bpf_map_lookup_elem(&path_filter, &zero);
+	if (!f)
+		return MATCH_NONE;
 	/*
 	 * Through the map value, len is an unknown scalar to the verifier: otherwise every length
 	 * it can prove on some path (relative paths, "./" stripping) is one more walk of the loops.
 	 */
 	s->len = len;
 	len = *(volatile __u32 *)&s->len;
-	n = len < SOC_PATH_PROBE_MAX ? len : SOC_PATH_PROBE_MAX;
 
-	/* Anchored prefixes: the longest matching entry. */
-	k->prefixlen = n * 8;
-	bpf_probe_read_kernel(k->data, SOC_PATH_PROBE_MAX, s->path);
-	p = bpf_map_lookup_elem(&path_prefixes, k);
-	if (p) {
-		if (!(p->flags & SOC_PROBE_F_EXACT) || p->len == len)
-			return probe_result(p);
-		if (p->flags & SOC_PROBE_F_SHORTER)
-			return MATCH_CANDIDATE; /* a shorter prefix may match: user space decides */
+	/*
+	 * Anchored prefixes: the longest matching entry. The key needs no more of the path than
+	 * the longest probe: an LPM lookup only compares up to the entries' lengths.
+	 */
+	n = len < f->prefix_max ? len : f->prefix_max;
+	if (n > 0) {
+		if (n > SOC_PATH_PROBE_MAX)
+			n = SOC_PATH_PROBE_MAX;
+		k->prefixlen = n * 8;
+		bpf_probe_read_kernel(k->data, n, s->path);
+		p = bpf_map_lookup_elem(&path_prefixes, k);
+		if (p) {
+			if (!(p->flags & SOC_PROBE_F_EXACT) || p->len == len)
+				return probe_result(p);
+			if (p->flags & SOC_PROBE_F_SHORTER)
+				return MATCH_CANDIDATE; /* a shorter prefix may match: user space decides */
+		}
 	}
 
-	/* Suffixes: the path's tail, reversed. */
-	path_reverse_tail(len, n);
-	p = bpf_map_lookup_elem(&path_suffixes, k);
-	if (p)
-		return probe_result(p);
+	/* Suffixes: the path's tail (as much as the longest probe), reversed. */
+	n = len < f->suffix_max ? len : f->suffix_max;
+	if (n > 0) {
+		if (n > SOC_PATH_PROBE_MAX)
+			n = SOC_PATH_PROBE_MAX;
+		k->prefixlen = n * 8;
+		path_reverse_tail(len, n);
+		p = bpf_map_lookup_elem(&path_suffixes, k);
+		if (p)
+			return probe_result(p);
+	}
 
-	/* Segments anywhere: nearly every path has no bigram hit and stops here. */
+	/* Segments anywhere: nearly every path has no first-byte or bigram hit and stops here. */
+	if (!f->segments)
+		return MATCH_NONE;
 	i = path_first_bigram(len);
 	if (i + 1 >= len)
 		return MATCH_NONE;

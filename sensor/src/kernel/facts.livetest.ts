@@ -277,6 +277,46 @@ describe.skipIf(skipReason !== '')(`first-seen facts (${skipReason || 'live'})`,
     ]);
   });
 
+  it('configured classes: anchored, exact, suffix and segment probes (one not starting at a "/")', async () => {
+    const mine: Event[] = [];
+    const custom = new KernelEventSource({
+      node: 'facts-livetest-classes',
+      onEvents: (evs) => mine.push(...evs),
+      facts: {
+        countersIntervalMs: 0,
+        pathClasses: [
+          { name: 'vault_dir', patterns: [`${tmp}/vault/`] },
+          { name: 'exact_file', patterns: [`${tmp}/exact.conf`] },
+          { name: 'secret_key', patterns: ['*.secretkey'] },
+          { name: 'vault_token', patterns: ['*vault-token*'] },
+        ],
+      },
+    });
+    await custom.start();
+    try {
+      const cases: Array<[string, string | undefined]> = [
+        [path.join(tmp, 'vault', 'a'), 'vault_dir'],
+        [path.join(tmp, 'exact.conf'), 'exact_file'],
+        [path.join(tmp, 'exact.conf.bak'), undefined], // an exact prefix does not match longer paths
+        [path.join(tmp, 'x', 'y.secretkey'), 'secret_key'],
+        [path.join(tmp, 'deep', 'my-vault-token-file'), 'vault_token'],
+        [path.join(tmp, 'deep', 'vault', 'ordinary'), undefined],
+      ];
+      const seen: Array<[string, string | undefined]> = [];
+      for (const [file] of cases) {
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, 'x');
+        const { pid } = await run([SYSCALL_LOOP, '--open', file, '--iterations', '1']);
+        await custom.flush();
+        const f = mine.find((e) => e.pid === pid && e.body?.$case === 'fact' && e.body.value.kind === FactKind.FACT_KIND_FILE);
+        seen.push([file, f?.body?.$case === 'fact' ? f.body.value.pathClass : undefined]);
+      }
+      expect(seen).toEqual(cases);
+    } finally {
+      await custom.stop();
+    }
+  });
+
   it('inbound connections are endpoints of the image that accepts them', async () => {
     // The listener is this (own) process: its image reports 127.0.0.1 -> its port once.
     const self = factsOf(process.pid, FactKind.FACT_KIND_ENDPOINT).filter((f) => f.fact.direction === Direction.DIRECTION_INBOUND);

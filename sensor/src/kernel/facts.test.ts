@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Direction, FactKind, FactVia, type Event } from '../../gen/soc/sensor/v1/sensor';
 import { emptyFact, formatAddress, RecordDecoder } from './decode';
 import { CountersTracker, encodeFactsConfig, encodeProbeTables, FirstSeenFilter, resolveFactsOptions } from './facts';
-import { ACTIVITY_COUNTERS, EXEC_COUNTERS, EXEC_KEY, FACTS_CONFIG, FactsEnabled, PATH_PROBE, PATH_PROBE_KEY } from './layout';
+import { ACTIVITY_COUNTERS, EXEC_COUNTERS, EXEC_KEY, FACTS_CONFIG, FactsEnabled, PATH_FILTER, PATH_PROBE, PATH_PROBE_KEY } from './layout';
+import { DEFAULT_PATH_CLASSES } from './paths';
 
 const decoder = new RecordDecoder({ node: 'n', boot: 'b', wallOffsetNs: 0n });
 const execIdAt = (b: Buffer, o: number) => decoder.execIdAt(b, o);
@@ -134,9 +135,25 @@ describe('kernel configuration', () => {
     expect(suffix[1].readUInt32LE(PATH_PROBE_KEY.fields.prefixlen)).toBe(32);
     expect(suffix[1].toString('latin1', 4, 8)).toBe('mep.');
     expect(suffix[2].readUInt16LE(PATH_PROBE.fields.len)).toBe(4);
+    const words = (field: number, n: number) => Array.from({ length: n }, (_, i) => t.filter.readBigUInt64LE(field + i * 8));
     const bg = ('/'.charCodeAt(0) << 8) | '.'.charCodeAt(0);
-    expect(t.bigramWords[bg >> 6]).toBe(1n << BigInt(bg & 63));
-    expect(t.bigramWords.filter((w) => w !== 0n)).toHaveLength(1);
+    const bigrams = words(PATH_FILTER.fields.bigrams, 1024);
+    expect(bigrams[bg >> 6]).toBe(1n << BigInt(bg & 63));
+    expect(bigrams.filter((w) => w !== 0n)).toHaveLength(1);
+    // The first-byte test before the bigram: '/' only.
+    expect(words(PATH_FILTER.fields.first_bytes, 4)).toEqual([1n << BigInt('/'.charCodeAt(0)), 0n, 0n, 0n]);
+  });
+
+  it('bounds the prefilter by the longest prefix and suffix probe, and counts segment probes', () => {
+    const t = encodeProbeTables(DEFAULT_PATH_CLASSES);
+    // "/var/run/secrets/kubernetes.io/serviceaccount/" and "/serviceaccount/token"
+    expect(t.filter.readUInt32LE(PATH_FILTER.fields.prefix_max)).toBe('/var/run/secrets/kubernetes.io/serviceaccount/'.length);
+    expect(t.filter.readUInt32LE(PATH_FILTER.fields.suffix_max)).toBe('/serviceaccount/token'.length);
+    expect(t.filter.readUInt32LE(PATH_FILTER.fields.segments)).toBe(3); // .config/gcloud, .azure, .ssh/id_
+    const none = encodeProbeTables([{ name: 'only-suffixes', patterns: ['*.pem'] }]);
+    expect(none.filter.readUInt32LE(PATH_FILTER.fields.prefix_max)).toBe(0);
+    expect(none.filter.readUInt32LE(PATH_FILTER.fields.segments)).toBe(0);
+    expect(none.filter.readBigUInt64LE(PATH_FILTER.fields.first_bytes)).toBe(0n);
   });
 });
 

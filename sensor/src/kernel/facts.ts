@@ -5,7 +5,7 @@
  */
 import { FactKind, type ActivityCounters, type Event, type Fact } from '../../gen/soc/sensor/v1/sensor';
 import { countersAt } from './decode';
-import { EXEC_COUNTERS, EXEC_KEY, FACTS_CONFIG, FactsEnabled, PATH_PROBE, PATH_PROBE_KEY, PATH_PROBE_MAX } from './layout';
+import { EXEC_COUNTERS, EXEC_KEY, FACTS_CONFIG, FactsEnabled, PATH_FILTER, PATH_PROBE, PATH_PROBE_KEY, PATH_PROBE_MAX } from './layout';
 import { compileProbes, DEFAULT_PATH_CLASSES, type PathClass, type ProbeKind } from './paths';
 
 /** `KernelEventSource` options for first-seen facts. Everything defaults to on. */
@@ -90,8 +90,8 @@ export const PROBE_MAPS: Record<ProbeKind, string> = {
 export interface ProbeTables {
   /** [map, key, value] to insert */
   entries: Array<[string, Buffer, Buffer]>;
-  /** the path_bigrams value: 1024 u64 words, bit (b0 << 8 | b1) for each segment start */
-  bigramWords: BigUint64Array;
+  /** the path_filter value (struct soc_path_filter) */
+  filter: Buffer;
 }
 
 /** The kernel tables for a list of classes (suffix probes are stored reversed). */
@@ -116,9 +116,20 @@ export function encodeProbeTables(classes: readonly PathClass[]): ProbeTables {
     value.writeUInt16LE(p.text.length, PATH_PROBE.fields.len);
     entries.push([PROBE_MAPS[p.kind], key, value]);
   }
-  const bigramWords = new BigUint64Array(1024);
-  for (const bg of bigrams) bigramWords[bg >> 6]! |= 1n << BigInt(bg & 63);
-  return { entries, bigramWords };
+  const filter = Buffer.alloc(PATH_FILTER.size);
+  const setBit = (field: number, bit: number) => {
+    const at = field + (bit >> 6) * 8;
+    filter.writeBigUInt64LE(filter.readBigUInt64LE(at) | (1n << BigInt(bit & 63)), at);
+  };
+  for (const bg of bigrams) {
+    setBit(PATH_FILTER.fields.first_bytes, bg >> 8);
+    setBit(PATH_FILTER.fields.bigrams, bg);
+  }
+  const longest = (kind: ProbeKind) => Math.max(0, ...probes.filter((p) => p.kind === kind).map((p) => Math.min(p.text.length, PATH_PROBE_MAX)));
+  filter.writeUInt32LE(longest('prefix'), PATH_FILTER.fields.prefix_max);
+  filter.writeUInt32LE(longest('suffix'), PATH_FILTER.fields.suffix_max);
+  filter.writeUInt32LE(probes.filter((p) => p.kind === 'segment').length, PATH_FILTER.fields.segments);
+  return { entries, filter };
 }
 
 /** The dedup key of a fact within its image. */

@@ -236,6 +236,13 @@ export const PATH_PROBE = {
   fields: { flags: 0, id: 4, len: 6 },
 } as const satisfies StructLayout;
 
+/** path_filter value: the prefilter's bounds, first-byte and bigram bits of segment probes */
+export const PATH_FILTER = {
+  name: 'soc_path_filter',
+  size: 48 + 8 * 1024,
+  fields: { first_bytes: 0, prefix_max: 32, suffix_max: 36, segments: 40, pad: 44, bigrams: 48 },
+} as const satisfies StructLayout;
+
 /** Zoom-in (sensor/bpf/zoom.bpf.c): slots, probe bits, flags. */
 export const ZOOM_SLOTS = 16;
 export const ZOOM_PREFIX_MAX = 256;
@@ -376,6 +383,7 @@ export const WIRE_STRUCTS: readonly StructLayout[] = [
   FACTS_CONFIG,
   PATH_PROBE_KEY,
   PATH_PROBE,
+  PATH_FILTER,
   ZOOM_TARGET,
   ZOOM_LIMITS,
   ZOOM_COUNTERS,

@@ -266,7 +266,7 @@ export class KernelEventSource {
       this.syscallBitmap = facts.syscalls;
       sensor.mapUpdate('facts_config', u32(0), encodeFactsConfig(facts, this.syscallBitmap));
       for (const [map, key, value] of probes.entries) sensor.mapUpdate(map, key, value);
-      sensor.mapUpdate('path_bigrams', u32(0), Buffer.from(probes.bigramWords.buffer));
+      sensor.mapUpdate('path_filter', u32(0), probes.filter);
     } catch (e) {
       await sensor.stop().catch(() => undefined);
       throw new KernelLoadError((e as Error).message);
