@@ -43,6 +43,20 @@ describe('sensor CLI', () => {
     expect(out).toMatch(/Usage: npm run sensor/);
   });
 
+  it('refuses unknown facts and unusable path classes before loading anything (status 2)', async () => {
+    const unknown = await run(['--facts-off', 'syscalls,bitmap']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.out).toMatch(/--facts-off: unknown fact "bitmap"/);
+    const classes = path.join(dir, 'classes.json');
+    await writeFile(classes, '[{"name": "everything", "patterns": ["*"]}]');
+    const bad = await run(['--path-classes', classes]);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/--path-classes: .*classes\.json: .*matches everything/);
+    const both = await run(['--facts-off', 'counters', '--counters-interval-s', '5']);
+    expect(both.code).toBe(2);
+    expect(both.out).toMatch(/--counters-interval-s with counters in --facts-off/);
+  });
+
   it('refuses to replay a file that is not a soc-sensor recording (status 1)', async () => {
     const file = path.join(dir, 'not-a-recording');
     await writeFile(file, 'just some text\n');

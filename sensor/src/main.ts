@@ -9,6 +9,8 @@ import { ReplaySensor, readRecording, RecordingError, startRecorder, type Record
 import { readTlsMaterial, tlsPathsFromEnv, type TlsPaths } from './tls/material';
 import { SENSOR_VERSION } from './version';
 import { DEFAULT_ZOOM_POLICY, parseProbeList, type ZoomPolicy } from './zoom/policy';
+import { inboundActive, resolveFactsOptions, type FactsOptions } from './kernel/facts';
+import { factsOff, FactsFlagError, readPathClasses } from './kernel/factsFlags';
 
 const USAGE = `Usage: npm run sensor -- [options]
 
@@ -32,6 +34,13 @@ const USAGE = `Usage: npm run sensor -- [options]
   --zoom-max-events N       live: largest event budget of one zoom (default 1000000)
   --zoom-max-rate N         live: highest events/s of one zoom (default 10000)
   --zoom-max-concurrent N   live: zooms at once (default 8, at most 16)
+  --facts-off LIST          live: first-seen facts to switch off, comma-separated, of syscalls,
+                            io_uring, endpoints, inbound, files, counters (default: all on). With
+                            syscalls, files, counters and inbound off no program runs per syscall
+  --counters-interval-s N   live: activity counters period (default 10)
+  --path-classes FILE       live: sensitive path classes, JSON [{"name": .., "patterns": [..]}]
+                            (default: service-account tokens, shadow, cloud credentials, keys,
+                            kube config)
 
 Live mode needs eBPF (root or CAP_BPF+CAP_PERFMON); when it cannot load, the sensor says why and
 exits with status 1. SIGTERM/SIGINT detach and exit 0. Zoom orders (ZoomIn) are bounded by the
@@ -53,6 +62,7 @@ interface Args {
   retainEvents?: number;
   retainBytes?: number;
   zoomPolicy: ZoomPolicy;
+  facts: FactsOptions;
 }
 
 class UsageError extends Error {}
@@ -79,6 +89,9 @@ function parse(argv: string[]): Args | 'help' {
       'zoom-max-events': { type: 'string' },
       'zoom-max-rate': { type: 'string' },
       'zoom-max-concurrent': { type: 'string' },
+      'facts-off': { type: 'string' },
+      'counters-interval-s': { type: 'string' },
+      'path-classes': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -115,6 +128,22 @@ function parse(argv: string[]): Args | 'help' {
   zoomPolicy.maxEventsPerS = count(values['zoom-max-rate'], '--zoom-max-rate') ?? zoomPolicy.maxEventsPerS;
   zoomPolicy.maxConcurrent = count(values['zoom-max-concurrent'], '--zoom-max-concurrent') ?? zoomPolicy.maxConcurrent;
   if (zoomPolicy.maxConcurrent > 16) throw new UsageError('--zoom-max-concurrent is at most 16');
+  let facts: FactsOptions;
+  try {
+    facts = factsOff(values['facts-off'] ?? '');
+    if (values['path-classes'] !== undefined) facts.pathClasses = readPathClasses(values['path-classes']);
+  } catch (e) {
+    if (e instanceof FactsFlagError) throw new UsageError(e.message);
+    throw e;
+  }
+  const countersS = count(values['counters-interval-s'], '--counters-interval-s');
+  if (countersS !== undefined) {
+    if (facts.countersIntervalMs === 0) throw new UsageError('--counters-interval-s with counters in --facts-off');
+    facts.countersIntervalMs = countersS * 1000;
+  }
+  if (values.replay && (values['facts-off'] !== undefined || countersS !== undefined || facts.pathClasses)) {
+    throw new UsageError('--facts-off, --counters-interval-s and --path-classes apply to live mode only');
+  }
   const speed = values.speed === undefined ? 1 : values.speed === 'max' ? Infinity : Number(values.speed);
   if (!(speed > 0)) throw new UsageError(`--speed must be a number > 0 or "max", got "${values.speed}"`);
   return {
@@ -130,6 +159,7 @@ function parse(argv: string[]): Args | 'help' {
     retainEvents: count(values['retain-events'], '--retain-events'),
     retainBytes: mib(values['retain-mib'], '--retain-mib'),
     zoomPolicy,
+    facts,
   };
 }
 
@@ -231,12 +261,22 @@ async function main(): Promise<number> {
       zoomPolicy: args.zoomPolicy,
       ownPids: own,
       createSource: (onEvents, hooks) =>
-        new KernelEventSource({ node, ringBufferBytes: args.ringBufferBytes, onEvents, ownPids: own, zoomIds: hooks.zoomIds }),
+        new KernelEventSource({ node, ringBufferBytes: args.ringBufferBytes, onEvents, ownPids: own, zoomIds: hooks.zoomIds, facts: args.facts }),
     });
     if (args.record) {
       live.recordingNote = `recording to ${args.record}`;
     }
     if (args.scopeCgroup) log.info('scope', { cgroup: args.scopeCgroup });
+    const facts = resolveFactsOptions(args.facts);
+    log.info('first-seen facts', {
+      syscalls: facts.syscalls,
+      ioUring: facts.ioUring,
+      endpoints: facts.endpoints,
+      inbound: inboundActive(facts),
+      files: facts.files,
+      countersIntervalS: facts.countersIntervalMs / 1000,
+      pathClasses: facts.pathClasses.map((c) => c.name),
+    });
     try {
       await live.start();
     } catch (err) {

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WatchRequest, type Event, type EventBatch, type SensorClient } from '../gen/soc/sensor/v1/sensor';
+import { WatchRequest, type Event, type EventBatch, type SensorClient, type SensorStatus } from '../gen/soc/sensor/v1/sensor';
 import { createSensorClient } from './grpc/client';
 import { probeKernel } from './kernel/source';
 import { readRecording } from './recording';
@@ -190,3 +190,41 @@ function asExec(e: Event) {
 function seq(e: Event): number {
   return Number(e.seq);
 }
+
+describe.skipIf(!probe.ok)('live sensor CLI: first-seen facts settings', () => {
+  it('--facts-off and --path-classes reach the kernel side: no per-syscall program, the classes logged', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'soc-live-facts-'));
+    const certs = await ensureCerts({ outDir: path.join(dir, 'pki') });
+    const classes = path.join(dir, 'classes.json');
+    await writeFile(classes, JSON.stringify([{ name: 'vault_token', patterns: ['*vault-token*'] }]));
+    const port = await freePort();
+    const started = await startSensorProcess({
+      kind: 'cli',
+      runner: 'tsx',
+      args: ['--listen', `localhost:${port}`, '--name', 'facts-test', '--facts-off', 'syscalls,files,counters,inbound', '--path-classes', classes],
+      env: certs.sensorEnv,
+      echo: !!process.env.TEST_VERBOSE,
+    });
+    const client = createSensorClient(
+      `localhost:${port}`,
+      readTlsMaterial({ ca: certs.files.ca, cert: certs.files.cockpitCert, key: certs.files.cockpitKey }),
+    );
+    try {
+      const st = await new Promise<SensorStatus>((resolve, reject) => client.status({}, (err, res) => (err ? reject(err) : resolve(res))));
+      const attached = (name: string) => st.programs.find((p) => p.name === name)?.attached;
+      expect(attached('facts_sys_enter')).toBe(false);
+      expect(attached('facts_iouring_submit')).toBe(true);
+      expect(attached('facts_connect4')).toBe(true);
+      const logged = started.lines
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.msg === 'first-seen facts');
+      expect(logged).toMatchObject({ syscalls: false, files: false, inbound: false, ioUring: true, endpoints: true, countersIntervalS: 0, pathClasses: ['vault_token'] });
+    } finally {
+      client.close();
+      started.child.kill('SIGTERM');
+      expect(await started.exited).toBe(0);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
