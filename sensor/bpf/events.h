@@ -562,7 +562,8 @@ SOC_STATIC_ASSERT(sizeof(struct soc_exec_counters) == 72, "exec counters size");
 SOC_STATIC_ASSERT(sizeof(struct soc_facts_config) == 16, "facts config size");
 SOC_STATIC_ASSERT(sizeof(struct soc_path_probe_key) == 260, "path probe key size");
 SOC_STATIC_ASSERT(sizeof(struct soc_path_probe) == 8, "path probe size");
-SOC_STATIC_ASSERT(sizeof(struct soc_path_filter) == 48 + 8 * SOC_PATH_BIGRAM_WORDS, "path filter size");
+SOC_STATIC_ASSERT(sizeof(struct soc_path_filter) == 48 + 8 * SOC_PATH_BIGRAM_WORDS,
+		  "path filter size");
 SOC_STATIC_ASSERT(sizeof(struct soc_file_fact) + SOC_STR_MAX <= 0xffff, "file fact size fits");
 SOC_STATIC_ASSERT(sizeof(struct soc_zoom_target) == 16, "zoom target size");
 SOC_STATIC_ASSERT(sizeof(struct soc_zoom_limits) == 24, "zoom limits size");

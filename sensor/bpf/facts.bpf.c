@@ -101,8 +101,9 @@ struct {
 /*
  * Sensitive-path prefilter, loaded by user space from the path classes: anchored prefixes,
  * suffixes (stored reversed, matched against the reversed path tail) and segments (matched at
- * every position whose two bytes are in path_filter's bigrams). A path that matches a class glob always
- * contains that glob's probe, so the prefilter can let too much through, never too little.
+ * every position whose two bytes are in path_filter's bigrams). A path that matches a class
+ * glob always contains that glob's probe, so the prefilter can let too much through, never
+ * too little.
  */
 #define PATH_TRIE_ENTRIES 256
 
