@@ -2,7 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
-import type { SensorView } from '@/server/sensors/service';
+import type { ProgramView, SensorView } from '@/server/sensors/service';
 import { useTRPC } from '@/components/trpc/react';
 import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states';
 import { formatDurationNs, formatNs, formatNsPrecise } from '../format/time';
@@ -55,6 +55,11 @@ export function describeSensorState(sensor: SensorView): { label: string; text: 
     ? { label: 'never heard from', text: 'never heard from (is it running and reachable?)', tone: 'bad' }
     : { label: 'unknown', text: 'unknown', tone: 'muted' };
 }
+
+/** Not attached on purpose: zoom programs waiting for a zoom, facts switched off in the sensor's settings. */
+const onPurpose = (programs: ProgramView[]) => programs.filter((p) => !p.attached && p.onPurpose).length;
+/** Not attached and not meant to be: what the operator should look at. */
+const failed = (programs: ProgramView[]) => programs.filter((p) => !p.attached && !p.onPurpose).length;
 
 function Field({ name, label, children }: { name: string; label: string; children: ReactNode }) {
   return (
@@ -114,12 +119,14 @@ function SensorCard({ sensor }: { sensor: SensorView }) {
                 <details>
                   <summary>
                     {s.programsAttached} of {s.programs.length}
+                    {onPurpose(s.programs) > 0 && <span className="muted"> ({onPurpose(s.programs)} idle on purpose)</span>}
+                    {failed(s.programs) > 0 && <span className="bad"> — {failed(s.programs)} failed</span>}
                   </summary>
                   <ul className="program-list">
                     {s.programs.map((prog) => (
-                      <li key={prog.name} className={prog.attached ? undefined : 'bad'}>
+                      <li key={prog.name} className={prog.attached ? undefined : prog.onPurpose ? 'muted' : 'bad'}>
                         <code>{prog.name}</code> <span className="muted">{prog.attachType}</span>{' '}
-                        {prog.attached ? 'attached' : `not attached: ${prog.error || 'no reason given'}`}
+                        {prog.attached ? 'attached' : prog.onPurpose ? prog.error : `not attached: ${prog.error || 'no reason given'}`}
                       </li>
                     ))}
                   </ul>

@@ -19,7 +19,7 @@ function scriptedSource(onEvents: (events: Event[]) => void) {
     status: () => ({
       kernelRelease: '6.0-test',
       btfAvailable: true,
-      programs: [{ name: 'on_exec', attachType: 'tp_btf', attached: true, error: '' }],
+      programs: [{ name: 'on_exec', attachType: 'tp_btf', attached: true, error: '', onPurpose: false }],
       droppedKernel: drops.kernel.toString(),
       droppedUser: drops.user.toString(),
       eventsTotal: '0',

@@ -25,6 +25,8 @@ export interface ProgramView {
   attached: boolean;
   /** Why the program is not attached ('' when it is). */
   error: string;
+  /** Not attached on purpose: a zoom program waiting for a zoom, or a fact switched off. */
+  onPurpose: boolean;
 }
 
 export interface SensorStatusView {
@@ -216,7 +218,7 @@ function toSensorView(parts: {
 }
 
 function fromLiveStatus(status: SensorStatus, observedAtNs: bigint): SensorStatusView {
-  const programs = status.programs.map((p) => ({ name: p.name, attachType: p.attachType, attached: p.attached, error: p.error }));
+  const programs = status.programs.map((p) => ({ name: p.name, attachType: p.attachType, attached: p.attached, error: p.error, onPurpose: p.onPurpose }));
   return {
     source: 'live',
     observedAtNs: observedAtNs.toString(),
@@ -244,7 +246,16 @@ function fromLiveStatus(status: SensorStatus, observedAtNs: bigint): SensorStatu
  */
 const storedStatusExtrasSchema = z.object({
   programs: z
-    .array(z.object({ name: z.string(), attachType: z.string().catch(''), attached: z.boolean().catch(false), error: z.string().catch('') }))
+    .array(
+      z.object({
+        name: z.string(),
+        attachType: z.string().catch(''),
+        attached: z.boolean().catch(false),
+        error: z.string().catch(''),
+        // Rows from before the field: a program not attached is shown as a problem.
+        onPurpose: z.boolean().catch(false),
+      }),
+    )
     .catch([]),
   recording: z.string().catch(''),
 });

@@ -442,7 +442,13 @@ describe.skipIf(!probe.ok)('facts switched off by configuration', () => {
       for (const p of facts) {
         expect(p.attached).toBe(false);
         expect(p.error).toMatch(/^not loaded: .* off$/);
+        expect(p.onPurpose, p.name).toBe(true);
       }
+      // Zoom programs wait for a zoom (idle on purpose); the lifecycle programs run.
+      const zoom = src.status().programs.filter((p) => p.name.startsWith('zoom_'));
+      expect(zoom.length).toBeGreaterThan(0);
+      for (const p of zoom) expect([p.name, p.attached, p.onPurpose]).toEqual([p.name, false, true]);
+      expect(src.status().programs.find((p) => p.name === 'on_exec')).toMatchObject({ attached: true, onPurpose: false });
       const { spawn } = await import('node:child_process');
       const child = spawn('/bin/true');
       await new Promise((r) => child.on('exit', r));

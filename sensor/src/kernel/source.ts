@@ -27,7 +27,7 @@ import { containerFromCgroupPath } from '../identity/container';
 import { WorkloadTracker } from '../identity/tracker';
 import { descendantsOf } from '../procfs/tree';
 import { seedProcesses, type SeedStats } from '../procfs/seed';
-import { addonPath, bpfObjectPath, loadAddon, type NativeAddon, type NativeSensor } from './addon';
+import { addonPath, bpfObjectPath, loadAddon, type NativeAddon, type NativeProgramStatus, type NativeSensor } from './addon';
 import { RecordDecoder } from './decode';
 import {
   CountersTracker,
@@ -203,6 +203,8 @@ export class KernelEventSource {
   private addon: NativeAddon | undefined;
   private wallOffsetNs = 0n;
   private zoomKernel: ZoomKernel | undefined;
+  /** zoom programs this kernel lacks or refused, with the reason */
+  private readonly zoomUnavailable = new Map<string, string>();
   /** why zoom-in is limited or unavailable on this host ('' when fully available) */
   zoomNote = '';
   /** what seeding found (for logs and tests) */
@@ -281,7 +283,7 @@ export class KernelEventSource {
     }
     this.sensor = sensor;
     if (!this.sysEnterNeeded()) sensor.detachProgram(FACT_PROGRAMS.sysEnter[0]);
-    const unavailable = new Map<string, string>();
+    const unavailable = this.zoomUnavailable;
     for (const p of programs) {
       if (ALL_ZOOM_PROGRAMS.includes(p.name) && p.error.startsWith('not loaded')) unavailable.set(p.name, p.error);
     }
@@ -413,6 +415,25 @@ export class KernelEventSource {
     return off;
   }
 
+  /**
+   * The addon's program list, each not-attached program marked when that is on purpose: a fact
+   * switched off by the settings, or a zoom program waiting for a zoom (loaded and verified,
+   * attached while one needs it). What failed to load or attach stays unmarked.
+   */
+  private withPurpose(programs: NativeProgramStatus[]): ProgramStatus[] {
+    const off = this.facts ? this.disabledFactPrograms() : {};
+    const sysEnter = FACT_PROGRAMS.sysEnter[0];
+    return programs.map((p) => {
+      if (p.attached) return { ...p, onPurpose: false };
+      if (off[p.name] !== undefined) return { ...p, onPurpose: true };
+      if (p.name === sysEnter && this.facts && !this.sysEnterNeeded()) {
+        return { ...p, error: p.error || 'syscall, file and inbound endpoint facts and counters are off', onPurpose: true };
+      }
+      if (ALL_ZOOM_PROGRAMS.includes(p.name) && !this.zoomUnavailable.has(p.name)) return { ...p, onPurpose: true };
+      return { ...p, onPurpose: false };
+    });
+  }
+
   private sysEnterNeeded(): boolean {
     const f = this.facts!;
     return this.syscallBitmap || f.files || f.countersIntervalMs > 0 || inboundActive(f);
@@ -443,7 +464,7 @@ export class KernelEventSource {
         await sensor.stop();
         const s = sensor.stats();
         this.finalStatus = {
-          programs: sensor.programs(),
+          programs: this.withPurpose(sensor.programs()),
           kernel: s.kernelDropsByOp.reduce((a, b) => a + b, 0n),
           user: s.userDroppedRecords,
         };
@@ -462,7 +483,7 @@ export class KernelEventSource {
     return {
       kernelRelease: os.release(),
       btfAvailable: existsSync(BTF_PATH),
-      programs: this.finalStatus?.programs ?? this.sensor?.programs() ?? [],
+      programs: this.finalStatus?.programs ?? (this.sensor ? this.withPurpose(this.sensor.programs()) : []),
       droppedKernel: drops.kernel.toString(),
       droppedUser: drops.user.toString(),
       eventsTotal: this.eventsTotal.toString(),

@@ -21,8 +21,9 @@ const localStatus = sensorStatus({
   mode: 'live',
   epoch: 'epoch-live',
   programs: [
-    { name: 'handle_exec', attachType: 'tp_btf', attached: true, error: '' },
-    { name: 'trace_kprobe', attachType: 'kprobe', attached: false, error: 'kprobes not supported by this kernel' },
+    { name: 'handle_exec', attachType: 'tp_btf', attached: true, error: '', onPurpose: false },
+    { name: 'trace_kprobe', attachType: 'kprobe', attached: false, error: 'kprobes not supported by this kernel', onPurpose: false },
+    { name: 'zoom_uring_submit', attachType: 'tp_btf', attached: false, error: 'loaded, attached on demand', onPurpose: true },
   ],
   eventsTotal: '42',
   lastSeq: '42',

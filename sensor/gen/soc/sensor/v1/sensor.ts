@@ -1009,6 +1009,11 @@ export interface ProgramStatus {
   attached: boolean;
   /** why it is not attached, when it is not */
   error: string;
+  /**
+   * Not attached on purpose (error says which): a zoom program waiting for a zoom that needs it,
+   * or a fact program switched off by the sensor's settings. False for a program that failed.
+   */
+  onPurpose: boolean;
 }
 
 export interface SensorStatus {
@@ -6180,7 +6185,7 @@ export const StatusRequest: MessageFns<StatusRequest> = {
 };
 
 function createBaseProgramStatus(): ProgramStatus {
-  return { name: "", attachType: "", attached: false, error: "" };
+  return { name: "", attachType: "", attached: false, error: "", onPurpose: false };
 }
 
 export const ProgramStatus: MessageFns<ProgramStatus> = {
@@ -6196,6 +6201,9 @@ export const ProgramStatus: MessageFns<ProgramStatus> = {
     }
     if (message.error !== "") {
       writer.uint32(34).string(message.error);
+    }
+    if (message.onPurpose !== false) {
+      writer.uint32(40).bool(message.onPurpose);
     }
     return writer;
   },
@@ -6245,6 +6253,14 @@ export const ProgramStatus: MessageFns<ProgramStatus> = {
             message.error = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.onPurpose = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6267,6 +6283,11 @@ export const ProgramStatus: MessageFns<ProgramStatus> = {
         : "",
       attached: isSet(object.attached) ? globalThis.Boolean(object.attached) : false,
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      onPurpose: isSet(object.onPurpose)
+        ? globalThis.Boolean(object.onPurpose)
+        : isSet(object.on_purpose)
+        ? globalThis.Boolean(object.on_purpose)
+        : false,
     };
   },
 
@@ -6284,6 +6305,9 @@ export const ProgramStatus: MessageFns<ProgramStatus> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.onPurpose !== false) {
+      obj.onPurpose = message.onPurpose;
+    }
     return obj;
   },
 
@@ -6296,6 +6320,7 @@ export const ProgramStatus: MessageFns<ProgramStatus> = {
     message.attachType = object.attachType ?? "";
     message.attached = object.attached ?? false;
     message.error = object.error ?? "";
+    message.onPurpose = object.onPurpose ?? false;
     return message;
   },
 };
