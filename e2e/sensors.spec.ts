@@ -40,8 +40,8 @@ test('the sensors page shows each sensor with its mode and zero drops', async ({
   if (process.env[LIVE_SENSOR_ENV] === 'ok') {
     await expect(field(page, 'local', 'btf')).toHaveText('available');
     await expect(field(page, 'local', 'programs')).toContainText(/^\d+ of \d+/);
-    // Zoom programs wait for a zoom: idle on purpose, not shown as failures.
-    await expect(field(page, 'local', 'programs')).toContainText(/idle on purpose/);
+    // Zoom programs waiting for a zoom (idle on purpose) are not shown as failures; whether any
+    // wait depends on the zooms earlier tests left running.
     await expect(field(page, 'local', 'programs')).not.toContainText(/failed|not attached/);
   }
 });
