@@ -6,7 +6,7 @@
 import { FactKind, type ActivityCounters, type Event, type Fact } from '../../gen/soc/sensor/v1/sensor';
 import { countersAt } from './decode';
 import { EXEC_COUNTERS, EXEC_KEY, FACTS_CONFIG, FactsEnabled, PATH_FILTER, PATH_PROBE, PATH_PROBE_KEY, PATH_PROBE_MAX } from './layout';
-import { compileProbes, DEFAULT_PATH_CLASSES, type PathClass, type ProbeKind } from './paths';
+import { compileProbes, DEFAULT_PATH_CLASSES, PathMatcher, type PathClass, type ProbeKind } from './paths';
 
 /** `KernelEventSource` options for first-seen facts. Everything defaults to on. */
 export interface FactsOptions {
@@ -130,6 +130,14 @@ export function encodeProbeTables(classes: readonly PathClass[]): ProbeTables {
   filter.writeUInt32LE(longest('suffix'), PATH_FILTER.fields.suffix_max);
   filter.writeUInt32LE(probes.filter((p) => p.kind === 'segment').length, PATH_FILTER.fields.segments);
   return { entries, filter };
+}
+
+/**
+ * A list of path classes as the sensor uses it: the exact matcher (user space) and the prefilter
+ * tables (kernel). Throws with the reason when a pattern is invalid or the tables would overflow.
+ */
+export function compilePathClasses(classes: readonly PathClass[]): { matcher: PathMatcher; probes: ProbeTables } {
+  return { matcher: new PathMatcher(classes), probes: encodeProbeTables(classes) };
 }
 
 /** The dedup key of a fact within its image. */

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { encodeProbeTables, type FactsOptions } from './facts';
-import { PathMatcher, type PathClass } from './paths';
+import { compilePathClasses, type FactsOptions } from './facts';
+import type { PathClass } from './paths';
 
 /** The names --facts-off takes, and what each switches off. */
 export const FACT_SWITCHES = {
@@ -78,8 +78,7 @@ export function readPathClasses(file: string): PathClass[] {
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new FactsFlagError(`--path-classes: ${file}: class "${twice}" appears twice`);
   try {
-    new PathMatcher(parsed.data);
-    encodeProbeTables(parsed.data);
+    compilePathClasses(parsed.data);
   } catch (e) {
     throw new FactsFlagError(`--path-classes: ${file}: ${(e as Error).message}`);
   }

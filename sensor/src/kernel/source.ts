@@ -31,16 +31,17 @@ import { addonPath, bpfObjectPath, loadAddon, type NativeAddon, type NativeProgr
 import { RecordDecoder } from './decode';
 import {
   CountersTracker,
+  compilePathClasses,
   encodeFactsConfig,
-  encodeProbeTables,
   FirstSeenFilter,
   inboundActive,
   resolveFactsOptions,
   type FactsOptions,
+  type ProbeTables,
   type ResolvedFactsOptions,
 } from './facts';
 import { KernelError } from './layout';
-import { PathMatcher } from './paths';
+import type { PathMatcher } from './paths';
 import { ALL_ZOOM_PROGRAMS, ensureTracefs, ZoomKernel } from './zoom';
 
 export type KernelProbe = { ok: true } | { ok: false; reason: string };
@@ -72,6 +73,8 @@ export const FACT_PROGRAMS = {
   inbound: ['facts_sockops'],
 } as const;
 const ALL_FACT_PROGRAMS: string[] = Object.values(FACT_PROGRAMS).flat();
+/** Why facts_sys_enter is not loaded or not attached: nothing it serves is on. */
+const SYS_ENTER_OFF = 'syscall, file and inbound endpoint facts and counters are off';
 
 /** Why the kernel source cannot start here, or ok. Checks what can be checked without loading. */
 export function probeKernel(): KernelProbe {
@@ -226,10 +229,9 @@ export class KernelEventSource {
     this.bootId = bootId;
     const facts = this.facts!;
     let matcher: PathMatcher;
-    let probes: ReturnType<typeof encodeProbeTables>;
+    let probes: ProbeTables;
     try {
-      matcher = new PathMatcher(facts.pathClasses);
-      probes = encodeProbeTables(facts.pathClasses);
+      ({ matcher, probes } = compilePathClasses(facts.pathClasses));
     } catch (e) {
       throw new KernelLoadError(`invalid path classes: ${(e as Error).message}`);
     }
@@ -408,7 +410,7 @@ export class KernelEventSource {
     const off: Record<string, string> = {};
     const counting = f.countersIntervalMs > 0;
     const disable = (names: readonly string[], why: string) => names.forEach((n) => (off[n] = why));
-    if (!f.syscalls && !f.files && !counting && !inboundActive(f)) disable(FACT_PROGRAMS.sysEnter, 'syscall, file and inbound endpoint facts and counters are off');
+    if (!this.sysEnterNeeded(f.syscalls)) disable(FACT_PROGRAMS.sysEnter, SYS_ENTER_OFF);
     if (!f.ioUring && !f.files && !f.endpoints && !counting) disable(FACT_PROGRAMS.ioUring, 'io_uring, file and endpoint facts and counters are off');
     if (!f.endpoints && !counting) disable(FACT_PROGRAMS.endpoints, 'endpoint facts and counters are off');
     if (!inboundActive(f)) disable(FACT_PROGRAMS.inbound, 'inbound endpoint facts are off');
@@ -421,22 +423,21 @@ export class KernelEventSource {
    * attached while one needs it). What failed to load or attach stays unmarked.
    */
   private withPurpose(programs: NativeProgramStatus[]): ProgramStatus[] {
-    const off = this.facts ? this.disabledFactPrograms() : {};
-    const sysEnter = FACT_PROGRAMS.sysEnter[0];
+    const off = this.disabledFactPrograms();
+    // Also detached at run time (setSyscallBitmap) once nothing needs it.
+    if (!this.sysEnterNeeded()) off[FACT_PROGRAMS.sysEnter[0]] ??= SYS_ENTER_OFF;
     return programs.map((p) => {
       if (p.attached) return { ...p, onPurpose: false };
-      if (off[p.name] !== undefined) return { ...p, onPurpose: true };
-      if (p.name === sysEnter && this.facts && !this.sysEnterNeeded()) {
-        return { ...p, error: p.error || 'syscall, file and inbound endpoint facts and counters are off', onPurpose: true };
-      }
+      if (off[p.name] !== undefined) return { ...p, error: p.error || off[p.name]!, onPurpose: true };
       if (ALL_ZOOM_PROGRAMS.includes(p.name) && !this.zoomUnavailable.has(p.name)) return { ...p, onPurpose: true };
       return { ...p, onPurpose: false };
     });
   }
 
-  private sysEnterNeeded(): boolean {
+  /** Whether facts_sys_enter has work, with the syscall bitmap on or off (default: as it is now). */
+  private sysEnterNeeded(syscallBitmap = this.syscallBitmap): boolean {
     const f = this.facts!;
-    return this.syscallBitmap || f.files || f.countersIntervalMs > 0 || inboundActive(f);
+    return syscallBitmap || f.files || f.countersIntervalMs > 0 || inboundActive(f);
   }
 
   private nowWallNs(): string {
