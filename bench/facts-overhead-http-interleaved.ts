@@ -42,7 +42,7 @@ import type { NativeSensor } from '../sensor/src/kernel/addon';
 import type { FactsOptions } from '../sensor/src/kernel/facts';
 import { FACTS_CONFIG, FactsEnabled } from '../sensor/src/kernel/layout';
 import { startSysEnterFloor } from './floor';
-import { cpuNs, freePort, HTTP_SERVICES, median, scheduledRuns, startHttpServer, writtenBytes, type HttpService } from './http-load';
+import { cpuNs, freePort, HTTP_SERVICES, median, schedStat, startHttpServer, writtenBytes, type HttpService } from './http-load';
 
 const { values } = parseArgs({
   options: {
@@ -143,25 +143,25 @@ async function main(): Promise<void> {
     const loadDone = new Promise<void>((r) => load!.once('exit', () => r()));
     await sleep(3000); // warm-up under load, everything on (the sensor's start-up facts reported)
 
+    /** What a window is measured from: the server's written bytes and schedstat, wrk's CPU. */
+    const sample = (wrkPid: number) => ({ t: process.hrtime.bigint(), bytes: writtenBytes(pid), server: schedStat(pid), wrkCpuNs: cpuNs(wrkPid) });
     const windows: Window[] = [];
     const sensorCpu0 = process.cpuUsage();
     for (let i = 0; i < BLOCKS * BLOCK.length; i++) {
       const state = BLOCK[i % BLOCK.length]!;
       setState(state);
       await sleep(GUARD_MS);
-      const t0 = process.hrtime.bigint();
-      const b0 = writtenBytes(pid);
-      const c0 = cpuNs(pid);
-      const r0 = scheduledRuns(pid);
-      const w0 = cpuNs(load.pid!);
+      const a = sample(load.pid!);
       await sleep(WINDOW_MS);
-      const t1 = process.hrtime.bigint();
-      const b1 = writtenBytes(pid);
-      const c1 = cpuNs(pid);
-      const r1 = scheduledRuns(pid);
-      const w1 = cpuNs(load.pid!);
-      const bytes = b1 - b0;
-      windows.push({ state, bytesPerSec: (bytes * 1e9) / Number(t1 - t0), cpuNsPerByte: (c1 - c0) / bytes, runsPerByte: (r1 - r0) / bytes, wrkCpuNsPerByte: (w1 - w0) / bytes });
+      const b = sample(load.pid!);
+      const bytes = b.bytes - a.bytes;
+      windows.push({
+        state,
+        bytesPerSec: (bytes * 1e9) / Number(b.t - a.t),
+        cpuNsPerByte: (b.server.cpuNs - a.server.cpuNs) / bytes,
+        runsPerByte: (b.server.runs - a.server.runs) / bytes,
+        wrkCpuNsPerByte: (b.wrkCpuNs - a.wrkCpuNs) / bytes,
+      });
     }
     const sensorCpu = process.cpuUsage(sensorCpu0);
     setState('on');

@@ -72,23 +72,23 @@ export async function startHttpServer(port: number, cpu?: number, service: HttpS
   throw new Error(`HTTP server on port ${port} did not come up`);
 }
 
-/** CPU time (ns) the process's threads have run, from /proc/PID/task/TID/schedstat. */
-export function cpuNs(pid: number): number {
-  let total = 0;
+/**
+ * The process's threads summed from /proc/PID/task/TID/schedstat: CPU time run (ns) and times
+ * scheduled in (its wake-ups), in one read of each file.
+ */
+export function schedStat(pid: number): { cpuNs: number; runs: number } {
+  let cpuNs = 0;
+  let runs = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    const f = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+    cpuNs += Number(f[0]);
+    runs += Number(f[2]);
   }
-  return total;
+  return { cpuNs, runs };
 }
 
-/** Times the process's threads were scheduled in (schedstat's third field): its wake-ups. */
-export function scheduledRuns(pid: number): number {
-  let total = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[2]);
-  }
-  return total;
-}
+/** CPU time (ns) the process's threads have run. */
+export const cpuNs = (pid: number): number => schedStat(pid).cpuNs;
 
 /**
  * Bytes the process has written through write(2)/writev(2) (/proc/PID/io wchar). The server's

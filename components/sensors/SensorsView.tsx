@@ -56,10 +56,14 @@ export function describeSensorState(sensor: SensorView): { label: string; text: 
     : { label: 'unknown', text: 'unknown', tone: 'muted' };
 }
 
-/** Not attached on purpose: zoom programs waiting for a zoom, facts switched off in the sensor's settings. */
-const onPurpose = (programs: ProgramView[]) => programs.filter((p) => !p.attached && p.onPurpose).length;
-/** Not attached and not meant to be: what the operator should look at. */
-const failed = (programs: ProgramView[]) => programs.filter((p) => !p.attached && !p.onPurpose).length;
+/**
+ * Programs not attached: `idle` on purpose (zoom programs waiting for a zoom, facts switched off
+ * in the sensor's settings), `failed` otherwise — what the operator should look at.
+ */
+function notAttached(programs: ProgramView[]): { idle: number; failed: number } {
+  const idle = programs.filter((p) => !p.attached && p.onPurpose).length;
+  return { idle, failed: programs.filter((p) => !p.attached).length - idle };
+}
 
 function Field({ name, label, children }: { name: string; label: string; children: ReactNode }) {
   return (
@@ -74,6 +78,7 @@ function SensorCard({ sensor }: { sensor: SensorView }) {
   const state = describeSensorState(sensor);
   const s = sensor.status;
   const drops = s ? BigInt(s.droppedKernel) + BigInt(s.droppedUser) : 0n;
+  const programs = notAttached(s?.programs ?? []);
   return (
     <article className="card" aria-label={`Sensor ${sensor.name}`} data-sensor={sensor.name}>
       <header className="card__header">
@@ -119,8 +124,8 @@ function SensorCard({ sensor }: { sensor: SensorView }) {
                 <details>
                   <summary>
                     {s.programsAttached} of {s.programs.length}
-                    {onPurpose(s.programs) > 0 && <span className="muted"> ({onPurpose(s.programs)} idle on purpose)</span>}
-                    {failed(s.programs) > 0 && <span className="bad"> — {failed(s.programs)} failed</span>}
+                    {programs.idle > 0 && <span className="muted"> ({programs.idle} idle on purpose)</span>}
+                    {programs.failed > 0 && <span className="bad"> — {programs.failed} failed</span>}
                   </summary>
                   <ul className="program-list">
                     {s.programs.map((prog) => (
